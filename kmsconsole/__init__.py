@@ -1,0 +1,1 @@
+"""kmsconsole: a teaching platform for AWS Key Management Service."""

@@ -1,0 +1,150 @@
+"""Build and store CloudTrail-shaped events for every call, allowed, denied or failed.
+
+An operation notes the resources it touched on the current draft (``note_key``); the
+operation decorator writes the event in the same transaction as the change it describes
+(or, for a failed call, in a transaction of its own after the change rolled back).
+Plaintext, ciphertext, key material and secrets never reach a record.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kmsconsole.engine.errors import AWSError
+from kmsconsole.iam.callers import Caller
+
+from .models import Event
+
+EVENT_VERSION = "1.08"
+
+# Response members that must never be logged, whatever their type.
+_SECRET_MEMBERS = frozenset(
+    {"Plaintext", "PrivateKeyPlaintext", "SecretAccessKey", "SessionToken", "SharedSecret", "CiphertextBlob"}
+)
+
+
+@dataclass
+class EventDraft:
+    """What an operation learns while it runs that its audit event must say."""
+
+    resources: list[tuple[str, str]] = field(default_factory=list)
+    trace: list[dict[str, Any]] | None = None
+
+    def note_key(self, key_arn: str, account_id: str) -> None:
+        if (key_arn, account_id) not in self.resources:
+            self.resources.append((key_arn, account_id))
+
+
+_current_draft: contextvars.ContextVar[EventDraft | None] = contextvars.ContextVar("audit_draft", default=None)
+
+
+@contextmanager
+def drafting() -> Iterator[EventDraft]:
+    draft = EventDraft()
+    token = _current_draft.set(draft)
+    try:
+        yield draft
+    finally:
+        _current_draft.reset(token)
+
+
+def current_draft() -> EventDraft:
+    """The draft of the call in progress; a throwaway one outside any call."""
+    return _current_draft.get() or EventDraft()
+
+
+def record(
+    caller: Caller,
+    *,
+    event_name: str,
+    event_source: str,
+    read_only: bool,
+    data_plane: bool,
+    request: Mapping[str, Any],
+    draft: EventDraft,
+    response: Mapping[str, Any] | None = None,
+    error: AWSError | None = None,
+) -> Event:
+    """Store one event describing a call by ``caller``."""
+    event_time = caller.now
+    event_id = str(uuid.uuid4())
+    record_json: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": caller.user_identity(),
+        "eventTime": _iso(event_time),
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": caller.region,
+        "sourceIPAddress": caller.via_service or caller.source_ip,
+        "userAgent": caller.via_service or caller.user_agent,
+        "requestParameters": loggable(request) or None,
+        "responseElements": None if (data_plane or response is None) else (loggable(response) or None),
+        "requestID": caller.request_id,
+        "eventID": event_id,
+        "readOnly": read_only,
+        "resources": [
+            {"accountId": account_id, "type": "AWS::KMS::Key", "ARN": arn} for arn, account_id in draft.resources
+        ],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": caller.account_id,
+        "eventCategory": "Management",
+    }
+    if error is not None:
+        record_json["errorCode"] = error.code
+        record_json["errorMessage"] = error.message
+    return Event.objects.create(
+        workspace_id=caller.account.workspace_id,
+        event_id=event_id,
+        event_time=event_time,
+        event_name=event_name,
+        event_source=event_source,
+        region=caller.region,
+        account_id=caller.account_id,
+        username=caller.principal.name,
+        principal_arn=caller.arn,
+        access_key_id=caller.access_key_id,
+        key_arn=draft.resources[0][0] if draft.resources else "",
+        error_code=error.code if error else "",
+        read_only=read_only,
+        record=record_json,
+        trace=draft.trace,
+    )
+
+
+def loggable(value: Any) -> Any:
+    """Request or response values as CloudTrail shows them: lowerCamel member names,
+    dates as text, and nothing secret (no blobs, no plaintext, no secret keys)."""
+    if isinstance(value, Mapping):
+        return {
+            _lower_camel(str(k)): loggable(v)
+            for k, v in value.items()
+            if k not in _SECRET_MEMBERS and not isinstance(v, bytes | bytearray | memoryview)
+        }
+    if isinstance(value, list | tuple):
+        return [loggable(v) for v in value]
+    if isinstance(value, datetime):
+        return _cloudtrail_date(value)
+    return value
+
+
+def _lower_camel(name: str) -> str:
+    if name.startswith("AWS") or name.isupper():
+        return name
+    return name[:1].lower() + name[1:]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cloudtrail_date(moment: datetime) -> str:
+    """CloudTrail writes dates inside responseElements as ``Aug 10, 2022, 10:38:27 PM``."""
+    hour = moment.hour % 12 or 12
+    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S %p}"

@@ -1,0 +1,64 @@
+"""Keyset pagination with AWS's ``Limit`` / ``Marker`` / ``NextMarker`` / ``Truncated``.
+
+A marker is an opaque token naming the last row returned, so a page costs one indexed
+range query however deep it is (no OFFSET), and rows added meanwhile are not skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db.models import Model, QuerySet
+
+from kmsconsole.engine.errors import InvalidMarkerException
+
+Row = TypeVar("Row", bound=Model)
+_PREFIX = "kc1:"
+
+
+@dataclass
+class Page(Generic[Row]):
+    items: list[Row]
+    next_marker: str | None
+
+    @property
+    def truncated(self) -> bool:
+        return self.next_marker is not None
+
+    def envelope(self) -> dict[str, Any]:
+        """The ``Truncated`` / ``NextMarker`` members of a List response."""
+        if self.next_marker is None:
+            return {"Truncated": False}
+        return {"Truncated": True, "NextMarker": self.next_marker}
+
+
+def paginate(
+    rows: QuerySet[Row], *, order_field: str, request: dict[str, Any], default_limit: int, max_limit: int
+) -> Page[Row]:
+    """One page of ``rows`` ordered by the unique column ``order_field``."""
+    limit = min(request.get("Limit") or default_limit, max_limit)
+    marker = request.get("Marker")
+    if marker is not None:
+        rows = rows.filter(**{f"{order_field}__gt": _decode(marker)})
+    batch = list(rows.order_by(order_field)[: limit + 1])
+    if len(batch) <= limit:
+        return Page(batch, None)
+    batch = batch[:limit]
+    return Page(batch, _encode(str(getattr(batch[-1], order_field))))
+
+
+def _encode(value: str) -> str:
+    return base64.urlsafe_b64encode((_PREFIX + value).encode()).decode()
+
+
+def _decode(marker: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(marker.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidMarkerException("The marker is not a value returned by a previous request.") from None
+    if not text.startswith(_PREFIX):
+        raise InvalidMarkerException("The marker is not a value returned by a previous request.")
+    return text.removeprefix(_PREFIX)
