@@ -55,9 +55,7 @@ def decode_json_input(service: str, operation: str, payload: Any) -> dict[str, A
     datetimes. A value of the wrong JSON type is a ``SerializationException``, as AWS's
     JSON services answer; unknown members are dropped, as AWS ignores them."""
     if not isinstance(payload, dict):
-        raise SerializationException(
-            "Start of list found where not expected" if isinstance(payload, list) else ""
-        )
+        raise SerializationException("Start of list found where not expected" if isinstance(payload, list) else "")
     shape_name = input_shape_name(service, operation)
     if shape_name is None:
         return {}
@@ -167,10 +165,7 @@ def validate_input(service: str, operation: str, params: dict[str, Any]) -> None
 def _check_structure(service: str, shape: Shape, value: dict[str, Any], path: str) -> Iterator[str]:
     for member in shape.get("required", []):
         if value.get(member) is None:
-            yield (
-                f"Value null at '{path}{_wire_name(member)}' failed to satisfy constraint: "
-                "Member must not be null"
-            )
+            yield (f"Value null at '{path}{_wire_name(member)}' failed to satisfy constraint: Member must not be null")
     for member, spec in shape.get("members", {}).items():
         if value.get(member) is None:
             continue

@@ -1,0 +1,1 @@
+"""Lab progress models arrive with the labs issue."""

@@ -1,0 +1,218 @@
+"""Shared fixtures: workspaces as ``createworkspace`` makes them, and real AWS clients
+(boto3 and the aws CLI) pointed at a live server.
+
+The live server is a real gunicorn process on the test database, started once per test
+session. Tests do not flush the database between them: each gets a fresh workspace, and
+workspaces are isolated by design (which the suite also tests), so that is enough.
+
+Under ``CI=true`` the suite must run on PostgreSQL: a missing ``DATABASE_URL`` fails the
+run instead of silently testing SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from django.conf import settings
+
+from kmsconsole.iam.provisioning import ProvisionedWorkspace, create_workspace
+
+REGION = "us-east-1"
+NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("CI") == "true" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise pytest.UsageError("CI=true but DATABASE_URL does not point at PostgreSQL")
+
+
+@dataclass
+class Identity:
+    """One signed-in identity: an account's admin user, as createworkspace prints it."""
+
+    account_id: str
+    arn: str
+    access_key_id: str
+    secret_access_key: str
+
+    def client(self, service: str, endpoint: str, region: str = REGION) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            config=NO_RETRIES,
+        )
+
+
+def identity_of(provisioned: ProvisionedWorkspace, label: str) -> Identity:
+    summary = provisioned.as_json()
+    account = next(a for a in summary["accounts"] if a["label"] == label)
+    admin = account["admin"]
+    return Identity(account["account_id"], admin["arn"], admin["access_key_id"], admin["secret_access_key"])
+
+
+def _database_url() -> str:
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    user = database.get("USER") or ""
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    credentials = f"{user}{password}@" if user else ""
+    return f"postgres://{credentials}{database['HOST']}:{database.get('PORT') or 5432}/{database['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the live server exited with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the live server did not listen on port {port} within {deadline_s} s")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> Iterator[None]:
+    """Create the test database for every test session, whether or not a test asks for
+    pytest-django's ``db`` fixture: live-server tests reach it through another process."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def live_endpoint(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gunicorn process serving the test database; its URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "gunicorn.log"
+    env = {**os.environ, "DATABASE_URL": _database_url(), "KMSCONSOLE_DATA_DIR": str(settings.DATA_DIR)}
+    command = [
+        sys.executable, "-m", "gunicorn", "kmsconsole.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "8",
+        "--worker-class", "gthread", "--log-file", str(log),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        _wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def orm(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Direct database access whose writes commit at once, visible to the live server."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture
+def workspace(orm: None) -> ProvisionedWorkspace:
+    return create_workspace(f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def alice(workspace: ProvisionedWorkspace) -> Identity:
+    """The admin of account A."""
+    return identity_of(workspace, "A")
+
+
+@pytest.fixture
+def bob(workspace: ProvisionedWorkspace) -> Identity:
+    """The admin of account B, in the same workspace."""
+    return identity_of(workspace, "B")
+
+
+@pytest.fixture
+def charlie(orm: None) -> Identity:
+    """The admin of account A of a different workspace: a stranger."""
+    return identity_of(create_workspace(f"other-{uuid.uuid4().hex[:12]}"), "A")
+
+
+@pytest.fixture
+def endpoint(live_endpoint: str) -> str:
+    return live_endpoint
+
+
+@pytest.fixture
+def kms(endpoint: str, alice: Identity) -> Any:
+    """boto3 KMS client of account A's admin against the live server."""
+    return alice.client("kms", endpoint)
+
+
+@pytest.fixture
+def kms_b(endpoint: str, bob: Identity) -> Any:
+    return bob.client("kms", endpoint)
+
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def aws_cli(endpoint: str, alice: Identity, tmp_path: Path) -> CliRunner:
+    """Run the aws CLI as account A's admin (or ``identity=``) against the live server.
+
+    ``aws_cli("kms", "list-keys")`` runs one command; ``aws_cli("a | pipeline", shell=True)``
+    runs a shell line verbatim, with the endpoint set through ``AWS_ENDPOINT_URL`` so the
+    guide's commands need no edits.
+    """
+
+    def run(
+        *args: str, identity: Identity | None = None, input: str | None = None, shell: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        who = identity or alice
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": who.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": who.secret_access_key,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+            "AWS_MAX_ATTEMPTS": "1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_PAGER": "",
+        }
+        env.pop("AWS_SESSION_TOKEN", None)
+        if shell:
+            return subprocess.run(
+                args[0], shell=True, env=env, input=input, capture_output=True, text=True, cwd=tmp_path
+            )
+        command = [sys.executable, "-m", "awscli", *args]
+        return subprocess.run(command, env=env, input=input, capture_output=True, text=True, cwd=tmp_path)
+
+    return run
+
+
+def cli_json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
