@@ -2,8 +2,20 @@
 them all in ``registry.REGISTRY``."""
 
 from . import (  # noqa: F401
+    agreement,
+    aliases,
+    data_keys,
     encryption,
+    grants,
+    key_policies,
+    key_state,
     lifecycle,
+    macs,
+    rotation,
+    signing,
+    tags,
+    unsupported,
+    usage,
 )
 from .registry import REGISTRY, Operation, find
 

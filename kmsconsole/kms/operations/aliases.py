@@ -1,0 +1,1 @@
+"""Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases."""

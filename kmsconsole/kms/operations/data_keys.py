@@ -1,0 +1,1 @@
+"""Data keys: GenerateDataKey*, GenerateDataKeyPair*, GenerateRandom."""

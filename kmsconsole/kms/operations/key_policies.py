@@ -1,0 +1,1 @@
+"""Key policies: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies."""

@@ -1,0 +1,1 @@
+"""Key state changes: EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion, UpdateKeyDescription."""

@@ -1,0 +1,1 @@
+"""HMAC: GenerateMac, VerifyMac."""

@@ -1,0 +1,1 @@
+"""Signing: Sign, Verify, GetPublicKey."""

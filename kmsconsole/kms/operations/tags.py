@@ -1,0 +1,1 @@
+"""Tags: TagResource, UntagResource, ListResourceTags."""

@@ -1,0 +1,1 @@
+"""Operations kmsconsole does not offer yet, answered with UnsupportedOperationException."""
