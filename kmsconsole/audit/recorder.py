@@ -23,9 +23,18 @@ from .models import Event
 
 EVENT_VERSION = "1.08"
 
-# Response members that must never be logged, whatever their type.
-_SECRET_MEMBERS = frozenset(
-    {"Plaintext", "PrivateKeyPlaintext", "SecretAccessKey", "SessionToken", "SharedSecret", "CiphertextBlob"}
+# Members CloudTrail never logs: secrets whatever their type, and grant tokens, which
+# CloudTrail leaves out of CreateGrant's responseElements.
+_UNLOGGED_MEMBERS = frozenset(
+    {
+        "Plaintext",
+        "PrivateKeyPlaintext",
+        "SecretAccessKey",
+        "SessionToken",
+        "SharedSecret",
+        "CiphertextBlob",
+        "GrantToken",
+    }
 )
 
 
@@ -125,7 +134,7 @@ def loggable(value: Any) -> Any:
         return {
             _lower_camel(str(k)): loggable(v)
             for k, v in value.items()
-            if k not in _SECRET_MEMBERS and not isinstance(v, bytes | bytearray | memoryview)
+            if k not in _UNLOGGED_MEMBERS and not isinstance(v, bytes | bytearray | memoryview)
         }
     if isinstance(value, list | tuple):
         return [loggable(v) for v in value]
@@ -148,3 +157,52 @@ def _cloudtrail_date(moment: datetime) -> str:
     """CloudTrail writes dates inside responseElements as ``Aug 10, 2022, 10:38:27 PM``."""
     hour = moment.hour % 12 or 12
     return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S %p}"
+
+
+def record_service_event(
+    *,
+    workspace_id: int,
+    account_id: str,
+    region: str,
+    event_name: str,
+    key_arn: str,
+    event_time: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> Event:
+    """Store an event KMS itself caused (automatic rotation, deletion at the end of the
+    waiting period), shaped as CloudTrail's ``AwsServiceEvent`` records are."""
+    event_id = str(uuid.uuid4())
+    record_json: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": {"accountId": account_id, "invokedBy": "AWS Internal"},
+        "eventTime": _iso(event_time),
+        "eventSource": "kms.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": "AWS Internal",
+        "userAgent": "AWS Internal",
+        "requestParameters": None,
+        "responseElements": None,
+        "eventID": event_id,
+        "readOnly": False,
+        "resources": [{"accountId": account_id, "type": "AWS::KMS::Key", "ARN": key_arn}],
+        "eventType": "AwsServiceEvent",
+        "managementEvent": True,
+        "recipientAccountId": account_id,
+        "eventCategory": "Management",
+    }
+    if details:
+        record_json["serviceEventDetails"] = dict(details)
+    return Event.objects.create(
+        workspace_id=workspace_id,
+        event_id=event_id,
+        event_time=event_time,
+        event_name=event_name,
+        event_source="kms.amazonaws.com",
+        region=region,
+        account_id=account_id,
+        username="AWS Internal",
+        key_arn=key_arn,
+        read_only=False,
+        record=record_json,
+    )

@@ -41,7 +41,13 @@ _CRYPTO: Mapping[KeyState, ErrorFactory] = {
     KeyState.UNAVAILABLE: _UNAVAILABLE,
     KeyState.CREATING: _CREATING,
 }
-_CREATE_GRANT = {state: error for state, error in _CRYPTO.items() if state != KeyState.UNAVAILABLE}
+
+
+def _except(row: Mapping[KeyState, ErrorFactory], allowed: KeyState) -> Mapping[KeyState, ErrorFactory]:
+    return {state: error for state, error in row.items() if state != allowed}
+
+
+_CREATE_GRANT = _except(_CRYPTO, KeyState.UNAVAILABLE)
 _METADATA: Mapping[KeyState, ErrorFactory] = dict(_DELETING)
 _ENABLE_DISABLE: Mapping[KeyState, ErrorFactory] = {
     **_DELETING,
@@ -78,11 +84,13 @@ CRYPTOGRAPHIC_OPERATIONS = (
     "GenerateMac",
     "VerifyMac",
     "DeriveSharedSecret",
-    "GetPublicKey",
 )
 
 REFUSED_STATES: Mapping[str, Mapping[KeyState, ErrorFactory]] = {
     **{name: _CRYPTO for name in CRYPTOGRAPHIC_OPERATIONS},
+    # AWS's table lists GetPublicKey with Sign, but AWS is seen answering it on a
+    # disabled key (the public key is not secret), so only Disabled differs.
+    "GetPublicKey": _except(_CRYPTO, KeyState.DISABLED),
     "CreateGrant": _CREATE_GRANT,
     **{
         name: _METADATA

@@ -122,7 +122,11 @@ class Grant(models.Model):
     creation_date = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["key", "grant_id"], name="grant_list_idx")]
+        indexes = [
+            models.Index(fields=["key", "grant_id"], name="grant_list_idx"),
+            models.Index(fields=["key", "name"], name="grant_name_idx"),
+            models.Index(fields=["retiring_principal", "grant_id"], name="grant_retirable_idx"),
+        ]
         ordering = ["grant_id"]
 
     def __str__(self) -> str:

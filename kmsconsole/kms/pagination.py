@@ -11,12 +11,14 @@ import binascii
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
 from kmsconsole.engine.errors import InvalidMarkerException
 
 Row = TypeVar("Row", bound=Model)
 _PREFIX = "kc1:"
+_INVALID_MARKER = "The marker is not a value returned by a previous request."
 
 
 @dataclass
@@ -42,12 +44,21 @@ def paginate(
     limit = min(request.get("Limit") or default_limit, max_limit)
     marker = request.get("Marker")
     if marker is not None:
-        rows = rows.filter(**{f"{order_field}__gt": _decode(marker)})
+        rows = rows.filter(**{f"{order_field}__gt": _marker_value(rows, order_field, marker)})
     batch = list(rows.order_by(order_field)[: limit + 1])
     if len(batch) <= limit:
         return Page(batch, None)
     batch = batch[:limit]
     return Page(batch, _encode(str(getattr(batch[-1], order_field))))
+
+
+def _marker_value(rows: QuerySet[Row], order_field: str, marker: str) -> Any:
+    """The marker's value as the ordering column's type; a marker from another list
+    (or of another type) is an InvalidMarkerException, not a server error."""
+    try:
+        return rows.model._meta.get_field(order_field).to_python(_decode(marker))
+    except ValidationError:
+        raise InvalidMarkerException(_INVALID_MARKER) from None
 
 
 def _encode(value: str) -> str:
@@ -58,7 +69,7 @@ def _decode(marker: str) -> str:
     try:
         text = base64.urlsafe_b64decode(marker.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidMarkerException("The marker is not a value returned by a previous request.") from None
+        raise InvalidMarkerException(_INVALID_MARKER) from None
     if not text.startswith(_PREFIX):
-        raise InvalidMarkerException("The marker is not a value returned by a previous request.")
+        raise InvalidMarkerException(_INVALID_MARKER)
     return text.removeprefix(_PREFIX)
