@@ -44,6 +44,10 @@ class EventDraft:
 
     resources: list[tuple[str, str]] = field(default_factory=list)
     trace: list[dict[str, Any]] | None = None
+    # The request being served, and the alias it named a key by (kms:RequestAlias), for
+    # the authorization decision to read.
+    request: dict[str, Any] = field(default_factory=dict)
+    requested_alias: str = ""
 
     def note_key(self, key_arn: str, account_id: str) -> None:
         if (key_arn, account_id) not in self.resources:
@@ -54,8 +58,8 @@ _current_draft: contextvars.ContextVar[EventDraft | None] = contextvars.ContextV
 
 
 @contextmanager
-def drafting() -> Iterator[EventDraft]:
-    draft = EventDraft()
+def drafting(request: dict[str, Any] | None = None) -> Iterator[EventDraft]:
+    draft = EventDraft(request=request or {})
     token = _current_draft.set(draft)
     try:
         yield draft

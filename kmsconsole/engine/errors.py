@@ -176,3 +176,55 @@ def validation_error(member: str, value: object, rule: str, *, sensitive: bool =
     return ValidationException(
         f"1 validation error detected: Value{shown} at '{member}' failed to satisfy constraint: Member must {rule}"
     )
+
+
+# IAM and STS (Query protocol). Their wire codes drop the ``Exception`` suffix the JSON
+# services use, so each class is named after its code, as botocore's IAM and STS models
+# give it (``NoSuchEntityException`` shape, code ``NoSuchEntity``).
+
+
+class NoSuchEntity(AWSError):
+    code = "NoSuchEntity"
+    status = 404
+
+
+class EntityAlreadyExists(AWSError):
+    code = "EntityAlreadyExists"
+    status = 409
+
+
+class DeleteConflict(AWSError):
+    code = "DeleteConflict"
+    status = 409
+
+
+class LimitExceeded(AWSError):
+    code = "LimitExceeded"
+    status = 409
+
+
+class MalformedPolicyDocument(AWSError):
+    code = "MalformedPolicyDocument"
+
+    def __init__(self, message: str = "", *, explanation: str = "") -> None:
+        super().__init__(message)
+        self.explanation = explanation or message
+
+
+class ValidationError(AWSError):
+    code = "ValidationError"
+
+
+class InvalidInput(AWSError):
+    code = "InvalidInput"
+
+
+class AccessDenied(AWSError):
+    code = "AccessDenied"
+    status = 403
+
+
+class InvalidAction(AWSError):
+    """An ``Action`` the service's API version does not have."""
+
+    code = "InvalidAction"

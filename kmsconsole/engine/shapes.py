@@ -4,6 +4,12 @@ botocore's models are the authority for member names, types, enums and limits, s
 generic rules (required members, lengths, ranges, enums, patterns) live here once and
 every operation gets AWS's ``ValidationException`` wording for free. Rules the model
 does not carry (PendingWindowInDays 7-30 and the like) stay in the operations.
+
+Patterns are matched against the whole value with ASCII classes, as AWS's Java services
+do (a policy with one character outside its Latin-1 pattern fails, though the rest fits).
+Deviation from AWS: strings holding U+0000 or an unpaired surrogate (both legal in JSON
+text) are refused as a ``SerializationException``, because no database we run on can
+store or even compare them, and an answer must never be a server error.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 from botocore.loaders import Loader
 
-from .errors import SerializationException, ValidationException
+from .errors import SerializationException, ValidationError, ValidationException
 
 Shape = dict[str, Any]
 
@@ -27,6 +33,12 @@ Shape = dict[str, Any]
 @functools.cache
 def service_model(service: str) -> dict[str, Any]:
     return Loader().load_service_model(service, "service-2")
+
+
+def uses_query_protocol(service: str) -> bool:
+    """IAM and STS speak the Query protocol, whose services name a constraint violation
+    ``ValidationError`` (same message grammar) where JSON services say ``ValidationException``."""
+    return bool(service_model(service)["metadata"]["protocol"] == "query")
 
 
 def operation_names(service: str) -> frozenset[str]:
@@ -85,11 +97,11 @@ def _decode(service: str, shape: Shape, value: Any) -> Any:
         if not isinstance(value, dict):
             raise SerializationException(_type_message(value, "map"))
         value_shape = _shape(service, shape["value"]["shape"])
-        return {str(k): _decode(service, value_shape, v) for k, v in value.items()}
+        return {_storable(str(k)): _decode(service, value_shape, v) for k, v in value.items()}
     if kind == "string":
         if not isinstance(value, str):
             raise SerializationException(_type_message(value, "String"))
-        return value
+        return _storable(value)
     if kind in ("integer", "long"):
         if (
             isinstance(value, bool)
@@ -116,6 +128,21 @@ def _decode(service: str, shape: Shape, value: Any) -> Any:
             raise SerializationException(_type_message(value, "Double"))
         return float(value)
     return value
+
+
+def _storable(text: str) -> str:
+    """``text``, if it is Unicode that UTF-8 databases can hold (see the module docstring)."""
+    if "\x00" in text or not (text.isascii() or _encodes_as_utf8(text)):
+        raise SerializationException("Strings must be valid Unicode without U+0000 characters.")
+    return text
+
+
+def _encodes_as_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate
+        return False
+    return True
 
 
 def _decode_timestamp(value: Any) -> datetime:
@@ -159,7 +186,8 @@ def validate_input(service: str, operation: str, params: dict[str, Any]) -> None
     if problems:
         count = len(problems)
         noun = "error" if count == 1 else "errors"
-        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
+        error = ValidationError if uses_query_protocol(service) else ValidationException
+        raise error(f"{count} validation {noun} detected: " + "; ".join(problems))
 
 
 def _check_structure(service: str, shape: Shape, value: dict[str, Any], path: str) -> Iterator[str]:
@@ -202,7 +230,7 @@ def _check(service: str, shape: Shape, value: Any, path: str) -> Iterator[str]:
         if "enum" in shape and value not in shape["enum"]:
             yield fail(f"satisfy enum value set: [{', '.join(shape['enum'])}]")
         pattern = shape.get("pattern")
-        if pattern and value and not _compiled(pattern).search(value):
+        if pattern and value and not _compiled(pattern).fullmatch(value):
             yield fail(f"satisfy regular expression pattern: {pattern}")
     if kind == "list":
         item_shape = _shape(service, shape["member"]["shape"])
@@ -220,9 +248,21 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+# Java's Unicode classes, which ``re`` lacks, spelled as ranges (IAM's tag patterns use
+# them inside a character class). Letters are approximated as every non-ASCII character
+# past Latin-1's symbols; digits and spaces are exact enough for tags.
+_JAVA_CLASSES = {
+    r"\p{L}": r"A-Za-z\u00AA\u00B5\u00BA\u00C0-\u00D6\u00D8-\u00F6\u00F8-\U0010FFFF",
+    r"\p{N}": r"0-9\u00B2\u00B3\u00B9\u00BC-\u00BE",
+    r"\p{Z}": r" \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000",
+}
+
+
 @functools.cache
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    for java, python in _JAVA_CLASSES.items():
+        pattern = pattern.replace(java, python)
+    return re.compile(pattern, re.ASCII)
 
 
 def enum_values(service: str, shape_name: str) -> list[str]:

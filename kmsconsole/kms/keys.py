@@ -7,6 +7,8 @@ operation gets AWS's exact messages.
 
 from __future__ import annotations
 
+import re
+
 from kmsconsole.audit.recorder import current_draft
 from kmsconsole.engine.arns import KMS_ARN_PATTERN, alias_arn, is_key_id, key_arn
 from kmsconsole.engine.errors import NotFoundException
@@ -39,6 +41,11 @@ ALIAS_ACCEPTING_OPERATIONS = frozenset(
 )
 
 
+# AliasNameType in botocore's model. A name outside it cannot exist, so it is not looked
+# up: a database cannot even compare some strings JSON can carry (NUL, lone surrogates).
+_POSSIBLE_ALIAS_NAME = re.compile(r"alias/[a-zA-Z0-9:/_-]{1,250}")
+
+
 def resolve_key(caller: Caller, key_ref: str, *, operation: str, for_update: bool = False) -> Key:
     """The key ``key_ref`` names in the caller's workspace and region.
 
@@ -46,7 +53,10 @@ def resolve_key(caller: Caller, key_ref: str, *, operation: str, for_update: boo
     another region, and aliases where ``operation`` does not accept them.
     """
     key = _lookup(caller, key_ref, operation=operation, for_update=for_update)
-    current_draft().note_key(key.arn, key.account.account_id)
+    draft = current_draft()
+    draft.note_key(key.arn, key.account.account_id)
+    if "alias/" in key_ref:
+        draft.requested_alias = key_ref
     return key
 
 
@@ -96,7 +106,7 @@ def _by_alias(caller: Caller, account: Account | None, alias_name: str, *, for_u
         f"Alias {alias_arn(caller.region, account.account_id if account else caller.account_id, alias_name)} "
         "is not found."
     )
-    if account is None:
+    if account is None or not _POSSIBLE_ALIAS_NAME.fullmatch(alias_name):
         raise not_found
     alias = (
         Alias.objects.select_related("key__account")

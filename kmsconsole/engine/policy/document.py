@@ -99,6 +99,15 @@ class Policy:
                 named.update(value for kind, value in entries or () if kind == "AWS" and value != "*")
         return frozenset(named)
 
+    def tests_condition_keys(self, prefixes: tuple[str, ...]) -> bool:
+        """Whether any condition tests a key starting with one of ``prefixes`` (lower
+        case), so an evaluator can skip gathering values no statement reads."""
+        return any(
+            condition.lookup_key.startswith(prefixes)
+            for statement in self.statements
+            for condition in statement.conditions
+        )
+
 
 def parse_policy(text: str, *, kind: PolicyKind) -> Policy:
     """Validate a policy document and return it parsed, normalised and compiled.

@@ -56,7 +56,7 @@ def operation(
     def decorate(function: OperationFunction) -> Operation:
         @functools.wraps(function)
         def run(caller: Caller, request: Request) -> Response:
-            with recorder.drafting() as draft:
+            with recorder.drafting(request) as draft:
                 try:
                     shapes.validate_input(service, name, request)
                     with transaction.atomic():
