@@ -155,6 +155,39 @@ LOGIN_URL = "/accounts/login/"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Celery: Redis when REDIS_URL is set, else an embedded broker and result store on disk.
+CELERY_DATA_DIR = DATA_DIR / "celery"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+else:
+    for _folder in ("queue", "processed", "results"):
+        (CELERY_DATA_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DATA_DIR / "queue"),
+        "data_folder_out": str(CELERY_DATA_DIR / "queue"),
+        "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{CELERY_DATA_DIR / 'results'}"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+SWEEP_INTERVAL_SECONDS = env_int("KMSCONSOLE_SWEEP_INTERVAL_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "rotate-due-keys": {"task": "kmsconsole.kms.tasks.rotate_due_keys_task", "schedule": SWEEP_INTERVAL_SECONDS},
+    "expire-pending-deletions": {
+        "task": "kmsconsole.kms.tasks.expire_pending_deletions_task",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -216,3 +216,57 @@ def aws_cli(endpoint: str, alice: Identity, tmp_path: Path) -> CliRunner:
 def cli_json(result: subprocess.CompletedProcess[str]) -> Any:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def redis_url_for_tests() -> str:
+    """The Redis the worker tests use. Under CI=true a missing or unreachable Redis
+    fails those tests instead of skipping them."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        message = f"Redis at {url} is unreachable: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def celery_worker_env(django_db_setup: None) -> dict[str, str]:
+    """Environment for a real Celery worker process on Redis and the test database."""
+    url = redis_url_for_tests()
+    # A database number of our own, so a stale queue from another run cannot interfere.
+    isolated = url.rsplit("/", 1)[0] + "/9" if url.count("/") >= 3 else url + "/9"
+    return {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "KMSCONSOLE_DATA_DIR": str(settings.DATA_DIR),
+        "REDIS_URL": isolated,
+    }
+
+
+@pytest.fixture
+def celery_worker(celery_worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real ``celery worker`` process, started for one test and stopped after it."""
+    import redis
+
+    redis.Redis.from_url(celery_worker_env["REDIS_URL"]).flushdb()
+    log = tmp_path / "worker.log"
+    command = [
+        sys.executable, "-m", "celery", "-A", "kmsconsole", "worker",
+        "--concurrency", "1", "--pool", "solo", "--loglevel", "INFO", "--logfile", str(log),
+        "--without-heartbeat", "--without-mingle", "--without-gossip",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=celery_worker_env)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -18,13 +18,13 @@ from django.utils import timezone
 
 from kmsconsole import rootkey
 
-from .models import AccessKey, Account, IdentityPolicy, Principal, PrincipalType, Workspace
+from .identity_policies import put_inline_policy
+from .models import AccessKey, Account, Principal, PrincipalType, Workspace, new_unique_id
 
 ACCOUNT_LABELS = ("A", "B")
 ADMIN_POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, indent=2
 )
-_ID_ALPHABET = string.ascii_uppercase + "234567"
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
 
@@ -51,17 +51,13 @@ def new_account_id() -> str:
             return candidate
 
 
-def _unique_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17))
-
-
 def create_principal(account: Account, kind: str, name: str, *, now: datetime, trust_policy: str = "") -> Principal:
     prefix = {PrincipalType.ROOT: "AIDA", PrincipalType.USER: "AIDA", PrincipalType.ROLE: "AROA"}[PrincipalType(kind)]
     return Principal.objects.create(
         account=account,
         kind=kind,
         name=name,
-        unique_id=_unique_id(prefix),
+        unique_id=new_unique_id(prefix),
         trust_policy=trust_policy,
         created_at=now,
     )
@@ -69,7 +65,7 @@ def create_principal(account: Account, kind: str, name: str, *, now: datetime, t
 
 def issue_access_key(principal: Principal, *, now: datetime) -> IssuedCredentials:
     """Create an access key for ``principal``; the only time its secret is returned."""
-    access_key_id = _unique_id("AKIA")[:20]
+    access_key_id = new_unique_id("AKIA", length=20)
     secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
     AccessKey.objects.create(
         principal=principal,
@@ -134,5 +130,5 @@ def _provision_account(workspace: Workspace, label: str, *, now: datetime) -> Pr
     account = Account.objects.create(workspace=workspace, label=label, account_id=new_account_id())
     create_principal(account, PrincipalType.ROOT, "root", now=now)
     admin = create_principal(account, PrincipalType.USER, "admin", now=now)
-    IdentityPolicy.objects.create(principal=admin, name="AdministratorAccess", document=ADMIN_POLICY)
+    put_inline_policy(admin, "AdministratorAccess", ADMIN_POLICY)
     return ProvisionedAccount(account, admin, issue_access_key(admin, now=now))

@@ -12,7 +12,7 @@ carries a trace of each statement and grant considered, stored with the audit ev
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kmsconsole.audit.recorder import current_draft
@@ -174,6 +174,21 @@ def _explain_denial(
     return f"{key_side}; {identity_side}; a cross-account call needs both."
 
 
+def may_put_key_policy(caller: Caller, policy: Policy, key_arn: str) -> bool:
+    """The lockout safety check: would ``policy`` still let ``caller`` call PutKeyPolicy?
+    Either the policy names the caller, or it delegates to the caller's account and the
+    caller's identity policies allow kms:PutKeyPolicy."""
+    draft = current_draft()
+    context = replace(request_context(caller, "kms:PutKeyPolicy", None, draft.request), resource=key_arn)
+    result = evaluate_policy(policy, context, source="new key policy")
+    if result.explicit_deny:
+        return False
+    if result.allows_directly:
+        return True
+    identity = evaluate_identity(caller, identity_policies(caller.principal), context)
+    return result.allows and identity.allows and not identity.explicit_deny
+
+
 def evaluate_identity(caller: Caller, policies: list[tuple[str, Policy]], context: RequestContext) -> IdentityOutcome:
     """The caller's identity policies. The account root user is not governed by identity
     policies: within its own account IAM allows it everything."""
@@ -195,16 +210,15 @@ def evaluate_identity(caller: Caller, policies: list[tuple[str, Policy]], contex
 def identity_policies(principal: Principal) -> list[tuple[str, Policy]]:
     """The parsed identity policies of ``principal``, cached per process by the
     principal's policy revision, which every policy change bumps."""
-    revision = getattr(principal, "policy_revision", None)
-    if revision is None:
-        return list(_identity_policies.__wrapped__(principal.pk, 0))
-    return list(_identity_policies(principal.pk, revision))
+    return list(_identity_policies(principal.pk, principal.policy_revision))
 
 
 @functools.lru_cache(maxsize=4096)
 def _identity_policies(principal_pk: int, revision: int) -> tuple[tuple[str, Policy], ...]:
     principal = Principal.objects.get(pk=principal_pk)
-    return tuple((named.source, parse_policy(named.document, kind="identity")) for named in identity_policies_of(principal))
+    return tuple(
+        (named.source, parse_policy(named.document, kind="identity")) for named in identity_policies_of(principal)
+    )
 
 
 def _tests_key_relations(key_policy: Policy | None, policies: list[tuple[str, Policy]]) -> bool:

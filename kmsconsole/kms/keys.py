@@ -19,7 +19,8 @@ from .managed import managed_key_for_alias
 from .models import Alias, Key
 
 # Operations whose KeyId may name an alias (the botocore model's documentation for the
-# rest says "key ID or key ARN"; AWS answers NotFoundException for an alias there).
+# rest says "key ID or key ARN", or for GetKeyLastUsage "Alias names are not supported";
+# AWS answers NotFoundException for an alias there).
 ALIAS_ACCEPTING_OPERATIONS = frozenset(
     {
         "DescribeKey",
@@ -36,7 +37,6 @@ ALIAS_ACCEPTING_OPERATIONS = frozenset(
         "GenerateMac",
         "VerifyMac",
         "DeriveSharedSecret",
-        "GetKeyLastUsage",
     }
 )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 
 from kmsconsole.engine.errors import InvalidMarkerException
 
@@ -49,27 +49,32 @@ def paginate(
     if len(batch) <= limit:
         return Page(batch, None)
     batch = batch[:limit]
-    return Page(batch, _encode(str(getattr(batch[-1], order_field))))
+    return Page(batch, encode_marker(str(getattr(batch[-1], order_field))))
 
 
 def _marker_value(rows: QuerySet[Row], order_field: str, marker: str) -> Any:
     """The marker's value as the ordering column's type; a marker from another list
     (or of another type) is an InvalidMarkerException, not a server error."""
     try:
-        return rows.model._meta.get_field(order_field).to_python(_decode(marker))
+        column = rows.model._meta.get_field(order_field)
+        assert isinstance(column, Field)
+        return column.to_python(decode_marker(marker))
     except ValidationError:
         raise InvalidMarkerException(_INVALID_MARKER) from None
 
 
-def _encode(value: str) -> str:
+def encode_marker(value: str) -> str:
+    """An opaque marker naming ``value``, the last value of a page's ordering column."""
     return base64.urlsafe_b64encode((_PREFIX + value).encode()).decode()
 
 
-def _decode(marker: str) -> str:
+def decode_marker(marker: str) -> str:
+    """The value a marker names, or InvalidMarkerException for anything we did not issue
+    (including text no database column can hold, such as NUL)."""
     try:
         text = base64.urlsafe_b64decode(marker.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidMarkerException(_INVALID_MARKER) from None
-    if not text.startswith(_PREFIX):
+    if not text.startswith(_PREFIX) or "\x00" in text:
         raise InvalidMarkerException(_INVALID_MARKER)
     return text.removeprefix(_PREFIX)

@@ -32,6 +32,9 @@ _REQUEST_KEYS = {
     "KeyAgreementAlgorithm": "kms:KeyAgreementAlgorithm",
 }
 
+# CreateKey's request members that policies test as the new key's properties.
+_CREATE_KEY_KEYS = {"KeySpec": "kms:KeySpec", "KeyUsage": "kms:KeyUsage", "Origin": "kms:KeyOrigin"}
+
 # Which encryption context an action is about: ReEncrypt reads its source on one side
 # and its destination on the other.
 _CONTEXT_MEMBER = {"kms:ReEncryptFrom": "SourceEncryptionContext", "kms:ReEncryptTo": "DestinationEncryptionContext"}
@@ -133,7 +136,11 @@ def _request_values(action: str, request: Mapping[str, Any]) -> ConditionValues:
         values["aws:TagKeys"] = tuple(tag_key for tag_key, _ in tags)
     elif request.get("TagKeys"):
         values["aws:TagKeys"] = tuple(request["TagKeys"])
-    for member, condition_key in (("KeySpec", "kms:KeySpec"), ("KeyUsage", "kms:KeyUsage"), ("Origin", "kms:KeyOrigin")):
+    for member, condition_key in (
+        ("KeySpec", "kms:KeySpec"),
+        ("KeyUsage", "kms:KeyUsage"),
+        ("Origin", "kms:KeyOrigin"),
+    ):
         if action == "kms:CreateKey" and request.get(member):
             values[condition_key] = request[member]
     return values

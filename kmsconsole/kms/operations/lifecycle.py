@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 from kmsconsole.audit.recorder import current_draft
 from kmsconsole.engine import keyspecs
 from kmsconsole.engine.enums import KeySpec, KeyUsage, Origin
-from kmsconsole.engine.errors import (
-    LimitExceededException,
-    MalformedPolicyDocumentException,
-    UnsupportedOperationException,
-    ValidationException,
-)
+from kmsconsole.engine.errors import UnsupportedOperationException, ValidationException
 from kmsconsole.iam.callers import Caller
 
 from .. import authz
 from ..creation import create_key_row
+from ..key_policy_rules import check_key_policy
 from ..metadata import key_metadata
 from ..models import Key, Tag
 from ..pagination import paginate
@@ -24,8 +18,6 @@ from ..policies import default_key_policy
 from ..tagging import check_new_tags
 from .common import key_for
 from .registry import Request, Response, operation
-
-MAX_POLICY_BYTES = 32 * 1024
 
 
 @operation("CreateKey")
@@ -39,9 +31,12 @@ def create_key(caller: Caller, request: Request) -> Response:
     if request.get("MultiRegion"):
         raise UnsupportedOperationException("Multi-Region keys are not supported by kmsconsole yet.")
     policy = request.get("Policy") or default_key_policy(caller.account_id)
-    check_policy_document(policy)
     tags = check_new_tags(request.get("Tags", []))
     authz.decide(caller, "kms:CreateKey").enforce()
+    if request.get("Policy"):
+        check_key_policy(
+            caller, policy, key_arn="*", bypass_lockout_check=bool(request.get("BypassPolicyLockoutSafetyCheck"))
+        )
     key = create_key_row(
         caller.account,
         caller.region,
@@ -71,19 +66,6 @@ def _requested_spec(request: Request) -> KeySpec:
 def _optional_usage(request: Request) -> KeyUsage | None:
     usage = request.get("KeyUsage")
     return KeyUsage(usage) if usage else None
-
-
-def check_policy_document(policy: str) -> None:
-    """The checks every key policy gets before it is stored. The policy-evaluation work
-    extends this with the full IAM policy grammar."""
-    if len(policy.encode()) > MAX_POLICY_BYTES:
-        raise LimitExceededException("The key policy exceeds the maximum size of 32 KB.")
-    try:
-        document = json.loads(policy)
-    except ValueError:
-        raise MalformedPolicyDocumentException("The policy is not valid JSON.") from None
-    if not isinstance(document, dict) or "Statement" not in document:
-        raise MalformedPolicyDocumentException("The policy must be a JSON object with a Statement.")
 
 
 @operation("DescribeKey", read_only=True)
