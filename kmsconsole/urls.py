@@ -3,11 +3,11 @@ browser's ``GET /`` lands in the console."""
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from kmsconsole.api.views import aws_endpoint
-from kmsconsole.console.views import home
+from kmsconsole.console.views.home import home
 
 
 @csrf_exempt
@@ -20,4 +20,5 @@ def root(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", root, name="root"),
     path("admin/", admin.site.urls),
+    path("", include("kmsconsole.console.urls")),
 ]

@@ -270,3 +270,70 @@ def celery_worker(celery_worker_env: dict[str, str], tmp_path: Path) -> Iterator
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+CHROMIUM = os.environ.get("KMSCONSOLE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (browser downloads are impossible
+    here, so Playwright is given the system browser's path)."""
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium is not installed at {CHROMIUM} (scripts/test installs the Debian package)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class ConsoleUser:
+    username: str
+    password: str
+    workspace: ProvisionedWorkspace
+
+
+@pytest.fixture
+def console_user(orm: None) -> ConsoleUser:
+    """A console user who owns a fresh workspace."""
+    from django.contrib.auth.models import User
+
+    username = f"learner-{uuid.uuid4().hex[:8]}"
+    password = "correct-horse-battery-staple"
+    user = User.objects.create_user(username, password=password)
+    return ConsoleUser(username, password, create_workspace(f"ws-{username}", owner=user))
+
+
+@pytest.fixture
+def page(browser: Any, live_endpoint: str, console_user: ConsoleUser) -> Iterator[Any]:
+    """A browser page signed in to the console as ``console_user``."""
+    context = browser.new_context(base_url=live_endpoint, viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    tab.goto("/login/")
+    tab.fill("input[name=username]", console_user.username)
+    tab.fill("input[name=password]", console_user.password)
+    tab.click("button[type=submit]")
+    tab.wait_for_url("**/dashboard/")
+    yield tab
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under tests/artifacts/ (the README shows some)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

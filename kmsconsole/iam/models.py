@@ -35,6 +35,8 @@ class Workspace(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_workspaces",
     )
+    # Console users the owner (or an instructor) granted access to this workspace.
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_workspaces")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
