@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import IntegrityError, transaction
+
 from kmsconsole.engine.enums import KeyManager, KeySpec, KeyUsage
 from kmsconsole.iam.models import Account
 
@@ -46,7 +48,12 @@ def managed_key_for_alias(account: Account, region: str, alias_name: str, *, now
     service = managed_alias_service(alias_name)
     if service is None:
         return None
-    return create_managed_key(account, region, service, now=now)
+    try:
+        with transaction.atomic():
+            return create_managed_key(account, region, service, now=now)
+    except IntegrityError:
+        # Another request created it a moment ago: use that one.
+        return Alias.objects.select_related("key__account").get(account=account, region=region, name=alias_name).key
 
 
 def create_managed_key(account: Account, region: str, service: str, *, now: datetime) -> Key:
