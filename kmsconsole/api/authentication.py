@@ -14,6 +14,7 @@ from kmsconsole.engine.errors import UnrecognizedClientException
 from kmsconsole.iam.callers import Caller
 from kmsconsole.iam.models import AccessKey, AccessKeyStatus
 from kmsconsole.iam.provisioning import access_key_purpose
+from kmsconsole.iam.sessions import check_session
 
 INVALID_TOKEN = "The security token included in the request is invalid."
 
@@ -50,7 +51,10 @@ def authenticate(request: HttpRequest, *, services: Collection[str]) -> Caller:
         raise UnrecognizedClientException(INVALID_TOKEN)
     secret = rootkey.unseal(bytes(access_key.secret_wrapped), purpose=access_key_purpose(access_key.access_key_id))
     sigv4.verify_signature(signed, credential, secret.decode())
+    token = request.headers.get("X-Amz-Security-Token") or signed.query_params.get("X-Amz-Security-Token")
+    session = check_session(access_key, token, access_key.principal.account.workspace.now())
     return Caller(
+        session=session,
         principal=access_key.principal,
         region=credential.region,
         access_key_id=access_key.access_key_id,

@@ -17,12 +17,17 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 
 def parse_body(body: bytes) -> Any:
     """The request body as JSON; an empty body is an empty object, as botocore sends
-    for operations without input."""
+    for operations without input.
+
+    The body must be UTF-8 (``json.loads`` would otherwise guess UTF-16 or UTF-32 from
+    the first bytes), and nesting too deep for the parser is malformed input like any
+    other, not a server failure.
+    """
     if not body.strip():
         return {}
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise SerializationException("") from None
 
 

@@ -28,6 +28,7 @@ from kmsconsole.kms import operations
 
 from . import json_protocol
 from .authentication import authenticate
+from .query_dispatch import dispatch_query
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
     request_id = str(uuid.uuid4())
     try:
         _refuse_oversize(request)
+        if request.content_type == "application/x-www-form-urlencoded":
+            return dispatch_query(request, request_id)
         return _dispatch_json(request, request_id)
     except AWSError as err:
         return json_protocol.error(err, request_id)

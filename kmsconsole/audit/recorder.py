@@ -96,7 +96,7 @@ def record(
         "awsRegion": caller.region,
         "sourceIPAddress": caller.via_service or caller.source_ip,
         "userAgent": caller.via_service or caller.user_agent,
-        "requestParameters": loggable(request) or None,
+        "requestParameters": _request_parameters(event_name, request, draft),
         "responseElements": None if (data_plane or response is None) else (loggable(response) or None),
         "requestID": caller.request_id,
         "eventID": event_id,
@@ -129,6 +129,18 @@ def record(
         record=record_json,
         trace=draft.trace,
     )
+
+
+def _request_parameters(event_name: str, request: Mapping[str, Any], draft: EventDraft) -> dict[str, Any] | None:
+    """The logged request, with what CloudTrail writes even when the caller sent nothing:
+    a Decrypt event always names the algorithm and the key that decrypted (its ARN)
+    (https://docs.aws.amazon.com/kms/latest/developerguide/ct-decrypt.html)."""
+    logged = loggable(request)
+    if event_name == "Decrypt":
+        logged.setdefault("encryptionAlgorithm", "SYMMETRIC_DEFAULT")
+        if draft.resources:
+            logged.setdefault("keyId", draft.resources[0][0])
+    return logged or None
 
 
 def loggable(value: Any) -> Any:

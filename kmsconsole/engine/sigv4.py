@@ -182,7 +182,7 @@ def check_scope(
             f"'{credential.date}' != '{amz_date[:8]}', from '{raw_date}'."
         )
     if credential.region not in AWS_REGIONS:
-        raise InvalidSignatureException("Credential should be scoped to a valid region. ")
+        raise InvalidSignatureException(f"Credential should be scoped to a valid region, not '{credential.region}'. ")
     if credential.service not in expected_services:
         expected = next(iter(expected_services), "")
         raise InvalidSignatureException(f"Credential should be scoped to correct service: '{expected}'. ")

@@ -477,7 +477,7 @@ def test_wrong_service():
 def test_invalid_region(region):
     raises(
         InvalidSignatureException,
-        "Credential should be scoped to a valid region. ",
+        f"Credential should be scoped to a valid region, not '{region}'. ",
         authenticate,
         kms_request(region=region),
     )
