@@ -12,6 +12,7 @@ guarantee with the re-check.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -67,18 +68,23 @@ def _claim(due: QuerySet[Key]) -> list[Key]:
     return list(rows[:CHUNK_SIZE])
 
 
-def rotate_due_keys(*, batch_size: int = 1000, workspace_id: int | None = None) -> SweepResult:
-    """Rotate up to ``batch_size`` keys whose next rotation date has passed."""
+def _sweep(due: Callable[[], QuerySet[Key]], act: Callable[[Key], None], batch_size: int) -> SweepResult:
+    """Apply ``act`` to up to ``batch_size`` due keys, one committed chunk at a time."""
     result = SweepResult(key_arns=[])
     while result.processed < batch_size:
         with transaction.atomic():
-            claimed = _claim(keys_due_for_rotation(workspace_id))
+            claimed = _claim(due())
             for key in claimed:
-                _rotate(key)
+                act(key)
                 result.add(key.arn)
         if len(claimed) < CHUNK_SIZE:
             break
     return result
+
+
+def rotate_due_keys(*, batch_size: int = 1000, workspace_id: int | None = None) -> SweepResult:
+    """Rotate up to ``batch_size`` keys whose next rotation date has passed."""
+    return _sweep(lambda: keys_due_for_rotation(workspace_id), _rotate, batch_size)
 
 
 def _rotate(key: Key) -> None:
@@ -90,16 +96,7 @@ def _rotate(key: Key) -> None:
 
 def expire_pending_deletions(*, batch_size: int = 1000, workspace_id: int | None = None) -> SweepResult:
     """Delete up to ``batch_size`` keys whose waiting period has ended."""
-    result = SweepResult(key_arns=[])
-    while result.processed < batch_size:
-        with transaction.atomic():
-            claimed = _claim(keys_due_for_deletion(workspace_id))
-            for key in claimed:
-                _delete(key)
-                result.add(key.arn)
-        if len(claimed) < CHUNK_SIZE:
-            break
-    return result
+    return _sweep(lambda: keys_due_for_deletion(workspace_id), _delete, batch_size)
 
 
 def _delete(key: Key) -> None:
