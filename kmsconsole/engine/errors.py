@@ -228,3 +228,26 @@ class InvalidAction(AWSError):
     """An ``Action`` the service's API version does not have."""
 
     code = "InvalidAction"
+
+
+# CloudTrail (botocore cloudtrail model: LookupEvents).
+
+
+class InvalidLookupAttributesException(AWSError):
+    code = "InvalidLookupAttributesException"
+
+
+class InvalidTimeRangeException(AWSError):
+    code = "InvalidTimeRangeException"
+
+
+class InvalidMaxResultsException(AWSError):
+    code = "InvalidMaxResultsException"
+
+
+class InvalidNextTokenException(AWSError):
+    code = "InvalidNextTokenException"
+
+
+class InvalidEventCategoryException(AWSError):
+    code = "InvalidEventCategoryException"

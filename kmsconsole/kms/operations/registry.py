@@ -47,17 +47,27 @@ REGISTRY: dict[tuple[str, str], Operation] = {}
 
 
 def operation(
-    name: str, *, service: str = "kms", read_only: bool = False, data_plane: bool = False, audited: bool = True
+    name: str,
+    *,
+    service: str = "kms",
+    read_only: bool = False,
+    data_plane: bool = False,
+    audited: bool = True,
+    checks_input: Callable[[Request], None] | None = None,
 ) -> Callable[[OperationFunction], Operation]:
     """Register ``name``'s implementation. ``data_plane`` operations (crypto) log no
     response elements, as CloudTrail does; ``audited=False`` is for lookups of the audit
-    trail itself, which AWS does not record as management events either."""
+    trail itself, which AWS does not record as management events either.
+    ``checks_input`` runs before the model's generic checks, for services (CloudTrail)
+    that answer some bad input with their own error codes rather than ValidationException."""
 
     def decorate(function: OperationFunction) -> Operation:
         @functools.wraps(function)
         def run(caller: Caller, request: Request) -> Response:
             with recorder.drafting(request) as draft:
                 try:
+                    if checks_input is not None:
+                        checks_input(request)
                     shapes.validate_input(service, name, request)
                     with transaction.atomic():
                         response = function(caller, request)
