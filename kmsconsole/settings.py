@@ -80,12 +80,14 @@ INSTALLED_APPS = [
     "kmsconsole.iam",
     "kmsconsole.kms",
     "kmsconsole.audit",
+    "kmsconsole.monitoring",
     "kmsconsole.api",
     "kmsconsole.console",
     "labs",
 ]
 
 MIDDLEWARE = [
+    "kmsconsole.api.middleware.AWSEndpointMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,7 +120,7 @@ TEMPLATES = [
 
 _sqlite_url = f"sqlite:///{DATA_DIR / 'kmsconsole.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.parse(env_str("DATABASE_URL", _sqlite_url), conn_max_age=env_int("CONN_MAX_AGE", 600))
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _sqlite_url, conn_max_age=env_int("CONN_MAX_AGE", 600))
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at the
@@ -164,7 +166,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
-    for _folder in ("queue", "processed", "results"):
+    for _folder in ("queue", "processed", "results", "control"):
         (CELERY_DATA_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -172,6 +174,7 @@ else:
         "data_folder_out": str(CELERY_DATA_DIR / "queue"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
         "store_processed": False,
+        "control_folder": str(CELERY_DATA_DIR / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_DATA_DIR / 'results'}"
 CELERY_TASK_ACKS_LATE = True
@@ -188,6 +191,20 @@ CELERY_BEAT_SCHEDULE = {
     "expire-pending-deletions": {
         "task": "kmsconsole.kms.tasks.expire_pending_deletions_task",
         "schedule": SWEEP_INTERVAL_SECONDS,
+    },
+    "evaluate-alarms": {"task": "kmsconsole.monitoring.tasks.evaluate_alarms_task", "schedule": SWEEP_INTERVAL_SECONDS},
+    "expire-sts-sessions": {
+        "task": "kmsconsole.monitoring.tasks.expire_sessions_task",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+    },
+    "deliver-webhooks": {
+        "task": "kmsconsole.monitoring.tasks.deliver_due_webhooks_task",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+    },
+    # Rules are also evaluated on every relevant change; this catches the rest.
+    "evaluate-compliance-rules": {
+        "task": "kmsconsole.monitoring.tasks.evaluate_rules_task",
+        "schedule": env_int("KMSCONSOLE_COMPLIANCE_INTERVAL_SECONDS", 3600),
     },
 }
 

@@ -1,5 +1,6 @@
-"""URL routes. ``POST /`` is the AWS endpoint (what ``--endpoint-url`` expects); a
-browser's ``GET /`` lands in the console."""
+"""URL routes. ``POST /`` is the AWS endpoint (what ``--endpoint-url`` expects), answered
+by ``AWSEndpointMiddleware`` before the console's middleware; the route below serves the
+same view for completeness. A browser's ``GET /`` lands in the console."""
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse

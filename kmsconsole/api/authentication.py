@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from kmsconsole import rootkey
 from kmsconsole.engine import sigv4
 from kmsconsole.engine.errors import UnrecognizedClientException
+from kmsconsole.fastpath import fetch_chain
 from kmsconsole.iam.callers import Caller
-from kmsconsole.iam.models import AccessKey, AccessKeyStatus
+from kmsconsole.iam.models import AccessKey, AccessKeyStatus, Account, Principal, Workspace
 from kmsconsole.iam.provisioning import access_key_purpose
 from kmsconsole.iam.sessions import check_session
 
@@ -42,12 +43,13 @@ def authenticate(request: HttpRequest, *, services: Collection[str]) -> Caller:
     signed = signed_request(request)
     credential = sigv4.parse_authorization(signed)
     sigv4.check_scope(credential, signed, expected_services=services, now=datetime.now(UTC))
-    access_key = (
-        AccessKey.objects.select_related("principal__account__workspace")
-        .filter(access_key_id=credential.access_key_id, status=AccessKeyStatus.ACTIVE)
-        .first()
+    access_key = fetch_chain(
+        [AccessKey, Principal, Account, Workspace],
+        ["principal", "account", "workspace"],
+        "access_key_id,status",
+        [credential.access_key_id, AccessKeyStatus.ACTIVE],
     )
-    if access_key is None:
+    if not isinstance(access_key, AccessKey):
         raise UnrecognizedClientException(INVALID_TOKEN)
     secret = rootkey.unseal(bytes(access_key.secret_wrapped), purpose=access_key_purpose(access_key.access_key_id))
     sigv4.verify_signature(signed, credential, secret.decode())

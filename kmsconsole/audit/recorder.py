@@ -9,13 +9,18 @@ Plaintext, ciphertext, key material and secrets never reach a record.
 from __future__ import annotations
 
 import contextvars
+import functools
+import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
+from kmsconsole import fastpath
 from kmsconsole.engine.errors import AWSError
 from kmsconsole.iam.callers import Caller
 
@@ -52,6 +57,38 @@ class EventDraft:
     def note_key(self, key_arn: str, account_id: str) -> None:
         if (key_arn, account_id) not in self.resources:
             self.resources.append((key_arn, account_id))
+
+
+# Extension point: functions called, once a transaction has committed, with the
+# successful, non-read-only events it recorded (monitoring registers its compliance and
+# inbox reactions here). Read-only calls such as Encrypt and Decrypt never reach them.
+# A sweep's chunk of a hundred deletions makes one call with a hundred events.
+AFTER_CHANGE_CALLBACKS: list[Callable[[list[Event]], None]] = []
+_changes = threading.local()
+
+
+def _after_change(event: Event) -> Event:
+    """Add ``event`` to this thread's open batch, which the first of its on_commit hooks
+    hands over. A batch left open by a rolled-back transaction is reused by the next
+    one; the hand-over drops events whose rows did not survive."""
+    if AFTER_CHANGE_CALLBACKS:
+        batch = getattr(_changes, "open", None)
+        if batch is None:
+            batch = _changes.open = []
+        batch.append(event)
+        transaction.on_commit(functools.partial(_hand_over, batch), robust=True)
+    return event
+
+
+def _hand_over(batch: list[Event]) -> None:
+    if getattr(_changes, "open", None) is batch:
+        _changes.open = None
+    events, batch[:] = batch[:], []
+    if not events:
+        return
+    committed = set(Event.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
+    for callback in AFTER_CHANGE_CALLBACKS:
+        callback([event for event in events if event.pk in committed])
 
 
 _current_draft: contextvars.ContextVar[EventDraft | None] = contextvars.ContextVar("audit_draft", default=None)
@@ -112,23 +149,26 @@ def record(
     if error is not None:
         record_json["errorCode"] = error.code
         record_json["errorMessage"] = error.message
-    return Event.objects.create(
-        workspace_id=caller.account.workspace_id,
-        event_id=event_id,
-        event_time=event_time,
-        event_name=event_name,
-        event_source=event_source,
-        region=caller.region,
-        account_id=caller.account_id,
-        username=caller.principal.name,
-        principal_arn=caller.arn,
-        access_key_id=caller.access_key_id,
-        key_arn=draft.resources[0][0] if draft.resources else "",
-        error_code=error.code if error else "",
-        read_only=read_only,
-        record=record_json,
-        trace=draft.trace,
+    event = fastpath.insert(
+        Event(
+            workspace_id=caller.account.workspace_id,
+            event_id=event_id,
+            event_time=event_time,
+            event_name=event_name,
+            event_source=event_source,
+            region=caller.region,
+            account_id=caller.account_id,
+            username=caller.principal.name,
+            principal_arn=caller.arn,
+            access_key_id=caller.access_key_id,
+            key_arn=draft.resources[0][0] if draft.resources else "",
+            error_code=error.code if error else "",
+            read_only=read_only,
+            record=record_json,
+            trace=draft.trace,
+        )
     )
+    return _after_change(event) if error is None and not read_only else event
 
 
 def _request_parameters(event_name: str, request: Mapping[str, Any], draft: EventDraft) -> dict[str, Any] | None:
@@ -209,7 +249,7 @@ def record_service_event(
     }
     if details:
         record_json["serviceEventDetails"] = dict(details)
-    return Event.objects.create(
+    event = Event.objects.create(
         workspace_id=workspace_id,
         event_id=event_id,
         event_time=event_time,
@@ -222,3 +262,4 @@ def record_service_event(
         read_only=False,
         record=record_json,
     )
+    return _after_change(event)

@@ -12,6 +12,7 @@ import re
 from kmsconsole.audit.recorder import current_draft
 from kmsconsole.engine.arns import KMS_ARN_PATTERN, alias_arn, is_key_id, key_arn
 from kmsconsole.engine.errors import NotFoundException
+from kmsconsole.fastpath import fetch_chain
 from kmsconsole.iam.callers import Caller
 from kmsconsole.iam.models import Account
 
@@ -92,11 +93,11 @@ def _workspace_account(caller: Caller, account_id: str) -> Account | None:
 
 
 def _by_arn(caller: Caller, arn: str, *, for_update: bool) -> Key:
-    keys = Key.objects.select_related("account")
     if for_update:
-        keys = keys.select_for_update(of=("self",))
-    key = keys.filter(arn=arn, account__workspace_id=caller.account.workspace_id).first()
-    if key is None:
+        key = Key.objects.select_related("account").select_for_update(of=("self",)).filter(arn=arn).first()
+    else:
+        key = fetch_chain([Key, Account], ["account"], "arn", [arn])  # the hot path: Encrypt, Decrypt
+    if not isinstance(key, Key) or key.account.workspace_id != caller.account.workspace_id:
         raise NotFoundException(f"Key '{arn}' does not exist")
     return key
 

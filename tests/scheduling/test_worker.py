@@ -11,10 +11,12 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from conftest import ROOT
+from django.db import connection, transaction
 
 from kmsconsole.audit.models import Event
 from kmsconsole.iam.clock import move_clock
@@ -93,8 +95,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(kms, worksp
     try:
         manage(env, "advanceclock", ws.name, "--days", "0")
         wait_until(lambda: rotated() >= 5, what="the first chunk to commit", poll=0.005)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
+        # Hold the material table so the worker cannot commit another chunk, then kill it
+        # while it is in the middle of one.
+        with transaction.atomic(), _writes_blocked():
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait()
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -110,6 +115,17 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(kms, worksp
     assert rotated() == due
     assert KeyMaterial.objects.filter(key__account__workspace=ws, version=3).count() == 0
     assert Event.objects.filter(workspace=ws, event_name="RotateKey", key_arn__in=_customer_arns(ws)).count() == due
+
+
+@contextmanager
+def _writes_blocked():
+    """Block other connections' writes to key material until the transaction ends."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("LOCK TABLE kms_keymaterial IN SHARE ROW EXCLUSIVE MODE")
+        else:  # SQLite: a write takes the database's single write lock
+            cursor.execute("UPDATE kms_keymaterial SET version = version WHERE id = -1")
+    yield
 
 
 def _customer_arns(ws) -> list[str]:
