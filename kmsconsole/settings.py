@@ -120,7 +120,9 @@ TEMPLATES = [
 
 _sqlite_url = f"sqlite:///{DATA_DIR / 'kmsconsole.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _sqlite_url, conn_max_age=env_int("CONN_MAX_AGE", 600))
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or _sqlite_url, conn_max_age=env_int("CONN_MAX_AGE", 600)
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at the

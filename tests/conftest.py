@@ -97,7 +97,9 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline_s: floa
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> Iterator[None]:
+def django_db_setup(
+    django_test_environment: None, django_db_blocker: Any, django_db_modify_db_settings: None
+) -> Iterator[None]:
     """Create the test database for every test session, whether or not a test asks for
     pytest-django's ``db`` fixture: live-server tests reach it through another process."""
     from django.test.utils import setup_databases, teardown_databases
@@ -115,6 +117,10 @@ def live_endpoint(django_db_setup: None, tmp_path_factory: pytest.TempPathFactor
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     env = {**os.environ, "DATABASE_URL": _database_url(), "KMSCONSOLE_DATA_DIR": str(settings.DATA_DIR)}
+    # WhiteNoise serves what collectstatic gathered: without it the console has no htmx.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     command = [
         sys.executable, "-m", "gunicorn", "kmsconsole.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "8",
@@ -238,8 +244,11 @@ def redis_url_for_tests() -> str:
 def celery_worker_env(django_db_setup: None) -> dict[str, str]:
     """Environment for a real Celery worker process on Redis and the test database."""
     url = redis_url_for_tests()
-    # A database number of our own, so a stale queue from another run cannot interfere.
-    isolated = url.rsplit("/", 1)[0] + "/9" if url.count("/") >= 3 else url + "/9"
+    # A database number of our own (one per xdist worker), so a stale queue from another
+    # run, or another worker's flush, cannot interfere.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    number = 9 + int(worker) if worker.isdigit() else 9
+    isolated = url.rsplit("/", 1)[0] + f"/{number}" if url.count("/") >= 3 else url + f"/{number}"
     return {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -314,6 +323,21 @@ def console_user(orm: None) -> ConsoleUser:
     password = "correct-horse-battery-staple"
     user = User.objects.create_user(username, password=password)
     return ConsoleUser(username, password, create_workspace(f"ws-{username}", owner=user))
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Browser tests are synchronous; only Playwright's event loop makes Django think
+    otherwise. Connections opened meanwhile are closed afterwards, since open ones would
+    keep PostgreSQL from dropping the test database."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    yield
+    from django.db import connections
+
+    connections.close_all()
 
 
 @pytest.fixture

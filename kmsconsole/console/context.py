@@ -50,7 +50,8 @@ def current_context(request: HttpRequest) -> ConsoleContext | None:
     workspace = allowed.filter(pk=stored.get("workspace")).first() or allowed.first()
     if workspace is None:
         return None
-    account = workspace.accounts.filter(pk=stored.get("account")).first() or workspace.accounts.order_by("label").first()
+    accounts = workspace.accounts.order_by("label")
+    account = accounts.filter(pk=stored.get("account")).first() or accounts.first()
     if account is None:
         return None
     principal = _principal(account, stored.get("principal"))

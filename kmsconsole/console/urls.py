@@ -1,7 +1,7 @@
 """Console routes. Each area of the console has its own module of routes."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from .views import home
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspaces/new/", home.workspace_new, name="workspace-new"),
     path("context/", home.switch_context, name="switch-context"),
+    path("", include("kmsconsole.console.urls_tools")),
+    path("", include("kmsconsole.console.urls_keys")),
 ]

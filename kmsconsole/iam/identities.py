@@ -212,7 +212,8 @@ def _find(account: Account, kind: PrincipalType, name: str) -> Principal:
 
 
 def _listed(account: Account, kind: PrincipalType, path_prefix: str) -> QuerySet[Principal]:
-    return Principal.objects.filter(account=account, kind=kind, path__startswith=path_prefix).order_by("name")
+    rows = Principal.objects.filter(account=account, kind=kind, path__startswith=path_prefix)
+    return rows.select_related("account").order_by("name")
 
 
 def _require_no_policies(principal: Principal) -> None:

@@ -209,13 +209,14 @@ def evaluate_identity(caller: Caller, policies: list[tuple[str, Policy]], contex
 
 def identity_policies(principal: Principal) -> list[tuple[str, Policy]]:
     """The parsed identity policies of ``principal``, cached per process by the
-    principal's policy revision, which every policy change bumps."""
-    return list(_identity_policies(principal.pk, principal.policy_revision))
+    principal's unique id (never reused, unlike a database id) and its policy revision,
+    which every policy change bumps."""
+    return list(_identity_policies(principal.unique_id, principal.policy_revision))
 
 
 @functools.lru_cache(maxsize=4096)
-def _identity_policies(principal_pk: int, revision: int) -> tuple[tuple[str, Policy], ...]:
-    principal = Principal.objects.get(pk=principal_pk)
+def _identity_policies(unique_id: str, revision: int) -> tuple[tuple[str, Policy], ...]:
+    principal = Principal.objects.get(unique_id=unique_id)
     return tuple(
         (named.source, parse_policy(named.document, kind="identity")) for named in identity_policies_of(principal)
     )

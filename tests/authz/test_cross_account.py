@@ -134,8 +134,8 @@ def test_it_denies_when_the_key_policy_no_longer_names_account_b(endpoint, alice
     error = raised.value.response["Error"]
     assert error["Code"] == "AccessDeniedException"
     assert (
-        f"assumed-role/CrossAccountKMSRole/test-session is not authorized to perform: kms:Encrypt on resource: {shared_key}"
-        in error["Message"]
+        "assumed-role/CrossAccountKMSRole/test-session is not authorized to perform: "
+        f"kms:Encrypt on resource: {shared_key}" in error["Message"]
     )
     assert "because no resource-based policy allows the kms:Encrypt action" in error["Message"]
 

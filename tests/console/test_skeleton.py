@@ -51,7 +51,9 @@ def test_switching_principal_and_region(client, learner):
     account = workspace.accounts.get(label="B")
     admin = account.principals.get(name="admin")
     client.post("/context/", {"workspace": workspace.pk, "account": account.pk, "region": "eu-west-1"})
-    client.post("/context/", {"workspace": workspace.pk, "account": account.pk, "principal": admin.pk, "region": "eu-west-1"})
+    client.post(
+        "/context/", {"workspace": workspace.pk, "account": account.pk, "principal": admin.pk, "region": "eu-west-1"}
+    )
     response = client.get("/dashboard/")
     assert admin.arn.encode() in response.content
     assert b"eu-west-1" in response.content

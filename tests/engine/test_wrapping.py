@@ -101,8 +101,8 @@ def test_the_environment_wins_over_the_file(tmp_path):
         "too short",
         "ab" * 31,
         "zz" * 32,
-        base64.b64encode(os.urandom(16)).decode(),
-        base64.b64encode(os.urandom(33)).decode(),
+        base64.b64encode(bytes(range(16))).decode(),
+        base64.b64encode(bytes(range(33))).decode(),
     ],
 )
 def test_a_malformed_environment_value_fails_loudly_without_echoing_it(value, tmp_path):

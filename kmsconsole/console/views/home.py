@@ -76,7 +76,8 @@ def workspace_new(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            provisioned = create_workspace(form.cleaned_data["name"], region=form.cleaned_data["region"], owner=request.user)
+            name, region = form.cleaned_data["name"], form.cleaned_data["region"]
+            provisioned = create_workspace(name, region=region, owner=request.user)
         except WorkspaceExists as exists:
             form.add_error("name", str(exists))
         else:
