@@ -12,7 +12,9 @@ from kmsconsole.engine.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
+from kmsconsole.fastpath import fetch_chain
 from kmsconsole.iam.callers import Caller
+from kmsconsole.iam.models import Account
 
 from .. import materials
 from ..keys import resolve_key
@@ -197,12 +199,12 @@ def _key_of_ciphertext(caller: Caller, blob_key_id: str, key_ref: str | None, op
                 "The key ID in the request does not identify a CMK that can perform this operation."
             )
         return named
-    key = (
-        Key.objects.select_related("account")
-        .filter(key_id=blob_key_id, region=caller.region, account__workspace_id=caller.account.workspace_id)
-        .first()
-    )
-    if key is None:
+    key = fetch_chain([Key, Account], ["account"], "key_id", [blob_key_id])
+    if (
+        not isinstance(key, Key)
+        or key.region != caller.region
+        or key.account.workspace_id != caller.account.workspace_id
+    ):
         raise AccessDeniedException(_UNKNOWN_CIPHERTEXT_KEY)
     current_draft().note_key(key.arn, key.account.account_id)
     return key
