@@ -216,15 +216,51 @@ def _delta(after: float | None, before: float | None) -> float | None:
 # --- preparing each server --------------------------------------------------------------
 
 
-def prepare_bodies(server: Server) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Create the keys on ``server``; return each operation's request body, and the
+def twenty_statement_policy(account_id: str) -> str:
+    """A key policy of 20 statements with conditions, the one that lets the benchmark's
+    admin in coming last, so that every request evaluates all of them."""
+    statements: list[dict[str, Any]] = []
+    for index in range(19):
+        statements.append(
+            {
+                "Sid": f"AppRole{index}",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:Sign"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {f"kms:EncryptionContext:tenant{index}": f"tenant-{index}"},
+                    "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account_id}:role/app-{index}-*"},
+                    "IpAddress": {"aws:SourceIp": f"10.{index}.0.0/16"},
+                },
+            }
+        )
+    statements.append(
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def prepare_bodies(server: Server, key_policy: str = "default") -> tuple[dict[str, bytes], dict[str, str]]:
+    """Create the keys on ``server`` (with the default key policy, or ``twenty``: a
+    20-statement policy with conditions); return each operation's request body, and the
     operations it cannot run, with the error it answered."""
     client = KMSConnection(server.endpoint, Signer(server.access_key_id, server.secret_access_key))
     bodies: dict[str, bytes] = {}
     refused: dict[str, str] = {}
     try:
-        key_id = client.call("CreateKey", {})["KeyMetadata"]["KeyId"]
-        sign_key = client.call("CreateKey", {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"})
+        extra: dict[str, Any] = {}
+        if key_policy == "twenty":
+            account_id = client.call("CreateKey", {})["KeyMetadata"]["AWSAccountId"]
+            extra = {"Policy": twenty_statement_policy(account_id)}
+        key_id = client.call("CreateKey", extra)["KeyMetadata"]["KeyId"]
+        sign_key = client.call("CreateKey", {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY", **extra})
         sign_key_id = sign_key["KeyMetadata"]["KeyId"]
         payloads = {
             "Encrypt": {"KeyId": key_id, "Plaintext": _b64(PLAINTEXT)},
@@ -278,7 +314,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     try:
         check_signer(ours)
         servers.append(start_moto(work_dir))
-        prepared = {server.name: prepare_bodies(server) for server in servers}
+        prepared = {server.name: prepare_bodies(server, args.key_policy) for server in servers}
         refused = {op: why for _, (_, refusals) in prepared.items() for op, why in refusals.items()}
         operations = [op for op in args.operations if op not in refused]
         measurements = {(s.name, op): Measurement(s.name, op) for op in operations for s in servers}
@@ -308,6 +344,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "database": args.database,
+        "key_policy": args.key_policy,
         "gunicorn": f"gthread, {args.workers} workers x {args.threads} threads",
         "clients": args.clients,
         "seconds_per_phase": args.seconds,
@@ -327,7 +364,8 @@ def render(report: dict[str, Any]) -> str:
     settings = report["settings"]
     lines = [
         f"kmsconsole vs moto_server, {settings['date']}, {settings['cpu_count']} cores, Python {settings['python']}",
-        f"kmsconsole on {settings['database']}, gunicorn {settings['gunicorn']}; {settings['clients']} keep-alive "
+        f"kmsconsole on {settings['database']}, key policy {settings.get('key_policy', 'default')}, "
+        f"gunicorn {settings['gunicorn']}; {settings['clients']} keep-alive "
         f"clients; {settings['rounds']} rounds x {settings['seconds_per_phase']} s per server and operation "
         f"(after {settings['warmup_seconds']} s warm-up); load average at start {settings['load_average_at_start']}",
         "",
@@ -392,6 +430,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=_operation_list,
         default=list(OPERATIONS),
         help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all)",
+    )
+    parser.add_argument(
+        "--key-policy",
+        choices=["default", "twenty"],
+        default="default",
+        help="the keys' policy: AWS's default, or 20 statements with conditions (default: default)",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     return parser.parse_args(argv)
