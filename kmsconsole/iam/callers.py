@@ -41,6 +41,12 @@ class Caller:
     session: AccessKey | None = None
 
     @property
+    def invoked_by(self) -> str:
+        """CloudTrail's name for the service: ``s3.amazonaws.com`` for the ViaService
+        value ``s3.us-east-1.amazonaws.com``."""
+        return f"{self.via_service.split('.', 1)[0]}.amazonaws.com" if self.via_service else ""
+
+    @property
     def account(self) -> Account:
         return self.principal.account
 
@@ -93,7 +99,7 @@ class Caller:
         if self.session is not None:
             identity["sessionContext"] = self._session_context(self.session)
         if self.via_service:
-            identity["invokedBy"] = self.via_service
+            identity["invokedBy"] = self.invoked_by
         return identity
 
     def _session_context(self, session: AccessKey) -> dict[str, object]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .services import via_service_value
+
 
 def policy_text(document: dict[str, Any]) -> str:
     """Pretty-print a policy the way GetKeyPolicy returns AWS-written ones."""
@@ -55,7 +57,7 @@ def aws_managed_key_policy(account_id: str, region: str, service: str) -> str:
                     "Resource": "*",
                     "Condition": {
                         "StringEquals": {
-                            "kms:ViaService": f"{service}.{region}.amazonaws.com",
+                            "kms:ViaService": via_service_value(service, region),
                             "kms:CallerAccount": account_id,
                         }
                     },

@@ -32,6 +32,8 @@ _REQUEST_KEYS = {
     "KeyAgreementAlgorithm": "kms:KeyAgreementAlgorithm",
 }
 
+_GRANT_ACTIONS = frozenset({"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"})
+
 # CreateKey's request members that policies test as the new key's properties.
 _CREATE_KEY_KEYS = {"KeySpec": "kms:KeySpec", "KeyUsage": "kms:KeyUsage", "Origin": "kms:KeyOrigin"}
 
@@ -60,6 +62,9 @@ def request_context(
     if key is not None:
         values.update(_key_values(key, with_tags_and_aliases))
     values.update(_request_values(action, request))
+    if action in _GRANT_ACTIONS:
+        # Present on every grant request: true only when an AWS service makes it.
+        values["kms:GrantIsForAWSResource"] = "true" if caller.via_service else "false"
     if requested_alias:
         values["kms:RequestAlias"] = requested_alias
     return RequestContext(
@@ -88,7 +93,6 @@ def _caller_values(caller: Caller) -> ConditionValues:
         values[f"aws:PrincipalTag/{tag_key}"] = str(tag_value)
     if caller.via_service:
         values["kms:ViaService"] = caller.via_service
-        values["kms:GrantIsForAWSResource"] = "true"
     return values
 
 

@@ -26,6 +26,7 @@ from kmsconsole.iam.models import AccessKey, Principal, PrincipalType
 from kmsconsole.kms import authz
 from kmsconsole.kms.keys import resolve_key
 from kmsconsole.kms.models import Key
+from kmsconsole.kms.services import via_service_value
 
 from ..context import ConsoleContext
 from ..decorators import console_page
@@ -112,7 +113,7 @@ def _simulated_caller(context: ConsoleContext, choice: dict[str, Any]) -> Caller
             session_token_hash="simulated",
             created_at=context.workspace.now(),
         )
-    via_service = f"{choice['via_service']}.{context.region}.amazonaws.com" if choice["via_service"] else ""
+    via_service = via_service_value(choice["via_service"], context.region) if choice["via_service"] else ""
     return Caller(
         principal=principal,
         region=context.region,
