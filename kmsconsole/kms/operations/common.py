@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kmsconsole.audit.recorder import current_draft
 from kmsconsole.engine import keyspecs
 from kmsconsole.engine.enums import KeySpec, KeyUsage
 from kmsconsole.engine.errors import DryRunSucceeded
@@ -11,6 +12,7 @@ from kmsconsole.engine.keystates import require_state
 from kmsconsole.iam.callers import Caller
 
 from .. import authz
+from ..grant_rules import require_valid_grant_tokens
 from ..keys import resolve_key
 from ..models import Key
 
@@ -33,6 +35,7 @@ def key_for(
 
 def check_use(caller: Caller, key: Key, *, operation: str, action: str | None = None) -> None:
     """Authorize ``operation`` on an already resolved key and check its state and usage."""
+    require_valid_grant_tokens(current_draft().request)
     authz.decide(caller, action or f"kms:{operation}", key).enforce()
     require_state(operation, key.key_state, key.arn)
     if operation in keyspecs.USAGE_BY_OPERATION:

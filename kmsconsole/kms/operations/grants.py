@@ -7,8 +7,6 @@ and ``constraints`` as AWS's ``GrantConstraints`` dict (or None), ready to evalu
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 from typing import Any
@@ -19,7 +17,6 @@ from kmsconsole.engine.enums import GrantOperation, KeySpec, KeyUsage
 from kmsconsole.engine.errors import (
     InvalidArnException,
     InvalidGrantIdException,
-    InvalidGrantTokenException,
     LimitExceededException,
     NotFoundException,
     ValidationException,
@@ -28,6 +25,7 @@ from kmsconsole.iam.callers import Caller
 from kmsconsole.iam.models import Account, Principal, PrincipalType
 
 from .. import authz
+from ..grant_rules import grant_id_from_token, grant_token
 from ..keys import resolve_key
 from ..models import Grant, Key
 from ..pagination import paginate
@@ -43,9 +41,7 @@ _PRINCIPAL_ARN = re.compile(r"^arn:aws:(?P<service>iam|sts)::(?P<account>\d{12})
 
 # Grant token: base64url of a version byte, the 32-byte grant id and a random nonce, so
 # each CreateGrant call returns a new token that still names its grant.
-_TOKEN_VERSION = b"\x01"
-_TOKEN_NONCE_BYTES = 15
-_TOKEN_BYTES = len(_TOKEN_VERSION) + 32 + _TOKEN_NONCE_BYTES
+
 
 _ANY_KEY_OPERATIONS = (GrantOperation.CREATE_GRANT, GrantOperation.RETIRE_GRANT, GrantOperation.DESCRIBE_KEY)
 _ENCRYPTION_OPERATIONS = (
@@ -74,25 +70,6 @@ def grantable_operations(spec: KeySpec, usage: KeyUsage) -> tuple[GrantOperation
     if spec == KeySpec.SYMMETRIC_DEFAULT:
         return (*_ENCRYPTION_OPERATIONS, *_DATA_KEY_OPERATIONS, *_ANY_KEY_OPERATIONS)
     return (*_OPERATIONS_BY_USAGE[usage], *_ANY_KEY_OPERATIONS)
-
-
-def grant_token(grant_id: str) -> str:
-    """A new nonsecret token naming ``grant_id``; every token of a grant is equivalent."""
-    raw = _TOKEN_VERSION + bytes.fromhex(grant_id) + os.urandom(_TOKEN_NONCE_BYTES)
-    return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def grant_id_from_token(token: str) -> str:
-    """The grant id a token names, or InvalidGrantTokenException if it is not a token
-    CreateGrant could have returned. Whether that grant still exists is the caller's
-    question."""
-    try:
-        raw = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raw = b""
-    if len(raw) != _TOKEN_BYTES or not raw.startswith(_TOKEN_VERSION):
-        raise InvalidGrantTokenException("The grant token is not valid.")
-    return raw[len(_TOKEN_VERSION) : len(_TOKEN_VERSION) + 32].hex()
 
 
 @operation("CreateGrant")
@@ -198,8 +175,6 @@ def _grant_fields(caller: Caller, key: Key, request: Request) -> dict[str, Any]:
         "operations": _grant_operations(key, request["Operations"]),
         "constraints": _grant_constraints(key, request.get("Constraints")),
     }
-    for token in request.get("GrantTokens", []):
-        grant_id_from_token(token)
     return fields
 
 

@@ -19,7 +19,7 @@ WAIT_SECONDS = int(os.environ.get("KMSCONSOLE_ADVANCECLOCK_WAIT_SECONDS", "120")
 
 
 class Command(BaseCommand):
-    help = "Move a workspace's clock forward and run the rotation and deletion work that became due."
+    help = "Move a workspace's clock forward and run the rotation, deletion and alarm work that became due."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("workspace", help="Workspace name")
@@ -54,3 +54,6 @@ class Command(BaseCommand):
             if count_key in outcome:
                 arns = ", ".join(outcome.get("key_arns") or [])
                 self.stdout.write(f"{label}: {outcome[count_key]}" + (f" ({arns})" if arns else ""))
+        if "alarms_changed" in outcome:
+            names = ", ".join(outcome.get("alarm_names") or [])
+            self.stdout.write(f"Alarms changed: {outcome['alarms_changed']}" + (f" ({names})" if names else ""))
