@@ -86,9 +86,11 @@ def _hand_over(batch: list[Event]) -> None:
     events, batch[:] = batch[:], []
     if not events:
         return
-    committed = set(Event.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
+    # By event id, not pk: SQLite hands a rolled-back row's pk to the next insert.
+    ids = [event.event_id for event in events]
+    committed = set(Event.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     for callback in AFTER_CHANGE_CALLBACKS:
-        callback([event for event in events if event.pk in committed])
+        callback([event for event in events if event.event_id in committed])
 
 
 _current_draft: contextvars.ContextVar[EventDraft | None] = contextvars.ContextVar("audit_draft", default=None)

@@ -35,10 +35,13 @@ def advance_clock(workspace: Workspace, delta: timedelta) -> ClockAdvance:
     """Move the clock and enqueue at once the work that became due, rather than leaving
     it to the next beat tick."""
     from kmsconsole.kms.tasks import expire_pending_deletions_task, rotate_due_keys_task
+    from kmsconsole.monitoring.tasks import evaluate_alarms_task
 
     now = move_clock(workspace, delta)
     pending = [
         rotate_due_keys_task.delay(workspace_id=workspace.pk),
         expire_pending_deletions_task.delay(workspace_id=workspace.pk),
+        # Last, so that one worker judges the alarms after the sweeps' events exist.
+        evaluate_alarms_task.delay(workspace_id=workspace.pk),
     ]
     return ClockAdvance(workspace, now, pending)

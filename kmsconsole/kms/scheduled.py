@@ -21,6 +21,7 @@ from django.db.models.functions import Now
 
 from kmsconsole.audit.recorder import record_service_event
 from kmsconsole.engine.enums import KeyState, RotationType
+from kmsconsole.iam.models import Workspace
 
 from . import materials
 from .deletion import delete_key_now
@@ -48,16 +49,22 @@ def _workspace_now() -> F:
     return Now() + F("account__workspace__clock_offset")  # type: ignore[return-value]
 
 
+def _due(field: str, workspace_id: int | None, **conditions: object) -> QuerySet[Key]:
+    """Keys whose ``field`` date has passed on their workspace's clock. For one workspace
+    the clock is read once and compared as a constant, which lets the database use the
+    due-date index instead of computing every candidate row's workspace time."""
+    if workspace_id is None:
+        return Key.objects.filter(**conditions, **{f"{field}__lte": _workspace_now()})
+    now = Workspace.objects.get(pk=workspace_id).now()
+    return Key.objects.filter(account__workspace_id=workspace_id, **conditions, **{f"{field}__lte": now})
+
+
 def keys_due_for_rotation(workspace_id: int | None = None) -> QuerySet[Key]:
-    due = Key.objects.filter(
-        rotation_enabled=True, key_state=KeyState.ENABLED, next_rotation_date__lte=_workspace_now()
-    )
-    return due.filter(account__workspace_id=workspace_id) if workspace_id else due
+    return _due("next_rotation_date", workspace_id, rotation_enabled=True, key_state=KeyState.ENABLED)
 
 
 def keys_due_for_deletion(workspace_id: int | None = None) -> QuerySet[Key]:
-    due = Key.objects.filter(key_state=KeyState.PENDING_DELETION, deletion_date__lte=_workspace_now())
-    return due.filter(account__workspace_id=workspace_id) if workspace_id else due
+    return _due("deletion_date", workspace_id, key_state=KeyState.PENDING_DELETION)
 
 
 def _claim(due: QuerySet[Key]) -> list[Key]:

@@ -93,8 +93,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(kms, worksp
     env = {**celery_worker_env, "KMSCONSOLE_SWEEP_CHUNK_SIZE": "5"}
     worker = _start_worker(env, tmp_path / "first.log")
     try:
-        manage(env, "advanceclock", ws.name, "--days", "0")
-        wait_until(lambda: rotated() >= 5, what="the first chunk to commit", poll=0.005)
+        # Enqueue without waiting for the command to exit, so the watch starts at once.
+        enqueue = subprocess.Popen(
+            [sys.executable, "manage.py", "advanceclock", ws.name, "--days", "0"], cwd=ROOT, env=env
+        )
+        wait_until(lambda: rotated() >= 5, what="the first chunk to commit", poll=0.002)
         # Hold the material table so the worker cannot commit another chunk, then kill it
         # while it is in the middle of one.
         with transaction.atomic(), _writes_blocked():
@@ -103,6 +106,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(kms, worksp
     finally:
         if worker.poll() is None:
             worker.kill()
+        enqueue.wait(timeout=60)
     assert 0 < rotated() < due
 
     second = _start_worker(celery_worker_env, tmp_path / "second.log")
