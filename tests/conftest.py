@@ -296,6 +296,10 @@ def browser() -> Iterator[Any]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread for the rest of the
+    # session; the tests stay synchronous, so Django's async guard would only get in the
+    # way of every later ORM call.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -326,18 +330,14 @@ def console_user(orm: None) -> ConsoleUser:
 
 
 @pytest.fixture(autouse=True)
-def _orm_beside_playwright(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Browser tests are synchronous; only Playwright's event loop makes Django think
-    otherwise. Connections opened meanwhile are closed afterwards, since open ones would
-    keep PostgreSQL from dropping the test database."""
-    if "browser" not in request.fixturenames:
-        yield
-        return
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def _close_connections_after_browser_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Connections opened while Playwright's loop runs are closed after each browser test:
+    left open, they would keep PostgreSQL from dropping the test database."""
     yield
-    from django.db import connections
+    if "browser" in request.fixturenames:
+        from django.db import connections
 
-    connections.close_all()
+        connections.close_all()
 
 
 @pytest.fixture
