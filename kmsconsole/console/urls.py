@@ -16,4 +16,5 @@ urlpatterns = [
     path("context/", home.switch_context, name="switch-context"),
     path("", include("kmsconsole.console.urls_tools")),
     path("", include("kmsconsole.console.urls_keys")),
+    path("", include("kmsconsole.console.urls_insight")),
 ]
