@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import ForeignKey, Model
 
 M = TypeVar("M", bound=Model)
 
@@ -26,14 +26,18 @@ def _chain_sql(models: tuple[type[Model], ...], links: tuple[str, ...], where: s
     of each model to the next), filtered by ``where`` on the first model's table."""
     quote = connection.ops.quote_name
     columns = [
-        f"t{index}.{quote(field.column)}" for index, model in enumerate(models) for field in model._meta.concrete_fields
+        f"t{index}.{quote(str(field.column))}"
+        for index, model in enumerate(models)
+        for field in model._meta.concrete_fields
     ]
-    joins = [f"{quote(models[0]._meta.db_table)} t0"]
+    joins = [f"{quote(str(models[0]._meta.db_table))} t0"]
     for index, link in enumerate(links, start=1):
         foreign_key = models[index - 1]._meta.get_field(link)
+        assert isinstance(foreign_key, ForeignKey)
+        target = models[index]._meta
         joins.append(
-            f"JOIN {quote(models[index]._meta.db_table)} t{index} "
-            f"ON t{index}.{quote(models[index]._meta.pk.column)} = t{index - 1}.{quote(foreign_key.column)}"
+            f"JOIN {quote(str(target.db_table))} t{index} "
+            f"ON t{index}.{quote(str(target.pk.column))} = t{index - 1}.{quote(str(foreign_key.column))}"
         )
     conditions = " AND ".join(f"t0.{quote(column)} = %s" for column in where.split(","))
     return f"SELECT {', '.join(columns)} FROM {' '.join(joins)} WHERE {conditions}"
@@ -84,11 +88,11 @@ def _row_reader(model: type[Model]) -> tuple[list[str], list[tuple[int, list[tup
 def _insert_sql(model: type[Model]) -> tuple[str, tuple[Any, ...]]:
     fields = tuple(field for field in model._meta.concrete_fields if not field.primary_key)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(str(field.column)) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders}) "
-        f"RETURNING {quote(model._meta.pk.column)}"
+        f"INSERT INTO {quote(str(model._meta.db_table))} ({columns}) VALUES ({placeholders}) "
+        f"RETURNING {quote(str(model._meta.pk.column))}"
     )
     return sql, fields
 

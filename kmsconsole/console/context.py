@@ -54,12 +54,12 @@ def current_context(request: HttpRequest) -> ConsoleContext | None:
     account = accounts.filter(pk=stored.get("account")).first() or accounts.first()
     if account is None:
         return None
-    principal = _principal(account, stored.get("principal"))
+    principal = _principal(account, int(stored.get("principal") or 0))
     region = stored.get("region") if stored.get("region") in AWS_REGIONS else workspace.region
     return ConsoleContext(workspace, account, region, principal)
 
 
-def _principal(account: Account, principal_pk: object) -> Principal:
+def _principal(account: Account, principal_pk: int) -> Principal:
     chosen = account.principals.filter(pk=principal_pk).first() if principal_pk else None
     return chosen or account.principals.get(kind=PrincipalType.ROOT)
 

@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -108,7 +109,7 @@ class ProvisionedWorkspace:
         }
 
 
-def create_workspace(name: str, *, region: str = "us-east-1", owner: object = None) -> ProvisionedWorkspace:
+def create_workspace(name: str, *, region: str = "us-east-1", owner: User | None = None) -> ProvisionedWorkspace:
     """Create a workspace with accounts A and B, or raise ``WorkspaceExists``."""
     from kmsconsole.kms.managed import provision_managed_keys
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from django.db.models import Model
+
 from kmsconsole.audit.recorder import current_draft
 from kmsconsole.engine.arns import KMS_ARN_PATTERN, alias_arn, is_key_id, key_arn
 from kmsconsole.engine.errors import NotFoundException
@@ -93,6 +95,7 @@ def _workspace_account(caller: Caller, account_id: str) -> Account | None:
 
 
 def _by_arn(caller: Caller, arn: str, *, for_update: bool) -> Key:
+    key: Model | None
     if for_update:
         key = Key.objects.select_related("account").select_for_update(of=("self",)).filter(arn=arn).first()
     else:

@@ -82,3 +82,9 @@ def test_creating_another_workspace(client, learner):
     duplicate = client.post("/workspaces/new/", {"name": "second", "region": "eu-west-1"})
     assert duplicate.status_code == 200
     assert b"already exists" in duplicate.content
+
+
+def test_a_tampered_context_form_is_ignored_not_a_server_error(client, learner):
+    response = client.post("/context/", {"workspace": "abc", "account": "1; drop", "principal": "-1", "region": "<x>"})
+    assert response.status_code == 302
+    assert b"learner-ws" in client.get("/dashboard/").content

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -77,6 +78,7 @@ def workspace_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             name, region = form.cleaned_data["name"], form.cleaned_data["region"]
+            assert isinstance(request.user, User)  # login_required
             provisioned = create_workspace(name, region=region, owner=request.user)
         except WorkspaceExists as exists:
             form.add_error("name", str(exists))
@@ -93,6 +95,13 @@ def _switch_to(request: HttpRequest, workspace: Workspace) -> None:
     remember(request, ConsoleContext(workspace, account, workspace.region, root))
 
 
+def _posted_id(request: HttpRequest, name: str) -> int:
+    """A row id from the form, or 0 (which no row has) for anything that is not one:
+    a tampered form is ignored, never a server error."""
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() else 0
+
+
 @login_required
 @require_POST
 def switch_context(request: HttpRequest) -> HttpResponse:
@@ -101,15 +110,16 @@ def switch_context(request: HttpRequest) -> HttpResponse:
     context = current_context(request)
     if context is None:
         return redirect("console:workspace-new")
-    workspace = workspaces_for(request.user).filter(pk=request.POST.get("workspace")).first()
+    workspace = workspaces_for(request.user).filter(pk=_posted_id(request, "workspace")).first()
     if workspace is not None and workspace.pk != context.workspace.pk:
         _switch_to(request, workspace)
     else:
-        account = context.workspace.accounts.filter(pk=request.POST.get("account")).first() or context.account
-        principal = account.principals.filter(pk=request.POST.get("principal")).first()
+        account = context.workspace.accounts.filter(pk=_posted_id(request, "account")).first() or context.account
+        principal = account.principals.filter(pk=_posted_id(request, "principal")).first()
         if principal is None or account.pk != context.account.pk:
             principal = account.principals.get(kind="Root")
-        region = request.POST.get("region") if request.POST.get("region") in AWS_REGIONS else context.region
+        posted_region = request.POST.get("region", "")
+        region = posted_region if posted_region in AWS_REGIONS else context.region
         remember(request, ConsoleContext(context.workspace, account, region, principal))
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRefresh()
