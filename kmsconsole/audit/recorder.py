@@ -185,12 +185,25 @@ def _request_parameters(event_name: str, request: Mapping[str, Any], draft: Even
     return logged or None
 
 
+# Members whose value is a map of the caller's own keys (an encryption context):
+# CloudTrail logs those keys exactly as sent.
+_VERBATIM_MAPS = frozenset(
+    {
+        "EncryptionContext",
+        "SourceEncryptionContext",
+        "DestinationEncryptionContext",
+        "EncryptionContextEquals",
+        "EncryptionContextSubset",
+    }
+)
+
+
 def loggable(value: Any) -> Any:
     """Request or response values as CloudTrail shows them: lowerCamel member names,
     dates as text, and nothing secret (no blobs, no plaintext, no secret keys)."""
     if isinstance(value, Mapping):
         return {
-            _lower_camel(str(k)): loggable(v)
+            _lower_camel(str(k)): dict(v) if k in _VERBATIM_MAPS and isinstance(v, Mapping) else loggable(v)
             for k, v in value.items()
             if k not in _UNLOGGED_MEMBERS and not isinstance(v, bytes | bytearray | memoryview)
         }

@@ -319,3 +319,12 @@ def test_event_record_is_the_cloudtrail_json_as_a_copy(trail):
 def test_lookup_refuses_a_limit_below_one(trail):
     with pytest.raises(ValueError):
         list_events(trail["workspace"], limit=0)
+
+
+def test_encryption_context_keys_are_logged_as_sent(kms, workspace, orm):
+    from kmsconsole.audit.models import Event
+
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext={"Department": "Finance", "costCenter": "7"})
+    event = Event.objects.filter(workspace=workspace.workspace, event_name="Encrypt").latest("id")
+    assert event.record["requestParameters"]["encryptionContext"] == {"Department": "Finance", "costCenter": "7"}
