@@ -94,11 +94,24 @@ def rotate_due_keys(*, batch_size: int = 1000, workspace_id: int | None = None) 
     return _sweep(lambda: keys_due_for_rotation(workspace_id), _rotate, batch_size)
 
 
+# A clock jumped far ahead rotates a key once per period it skipped, up to this many.
+MAX_CATCH_UP_ROTATIONS = 40
+
+
 def _rotate(key: Key) -> None:
+    """Rotate ``key`` once for every period that has passed, each rotation dated when it
+    fell due: a year fast-forwarded with a 90-day period shows four rotations, as a year
+    of real time would have. Rotations missed while the key was disabled are not
+    replayed: EnableKey moves an overdue date to the moment of enabling, so such a key
+    rotates once, as AWS rotates it when it is enabled again."""
     now = key.account.workspace.now()
-    previous = materials.material(key).material_id
-    rotate_key_material(key, now=now, rotation_type=RotationType.AUTOMATIC)
-    record_rotate_key_event(key, previous_material_id=previous, now=now, rotation_type=RotationType.AUTOMATIC)
+    for _ in range(MAX_CATCH_UP_ROTATIONS):
+        due = key.next_rotation_date
+        if due is None or due > now:
+            return
+        previous = materials.material(key).material_id
+        rotate_key_material(key, now=due, rotation_type=RotationType.AUTOMATIC)
+        record_rotate_key_event(key, previous_material_id=previous, now=due, rotation_type=RotationType.AUTOMATIC)
 
 
 def expire_pending_deletions(*, batch_size: int = 1000, workspace_id: int | None = None) -> SweepResult:

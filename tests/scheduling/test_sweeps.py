@@ -112,7 +112,8 @@ def test_service_events_are_recorded_as_aws_records_them(kms, ws, orm):
         assert record["sourceIPAddress"] == "AWS Internal"
         assert "requestID" not in record
         assert record["resources"][0]["ARN"].endswith(key)
-        assert event.event_time >= ws.now() - timedelta(minutes=5)
+        # Dated on the workspace clock: a rotation when it fell due (day 90), a deletion now.
+        assert ws.now() - timedelta(days=2) <= event.event_time <= ws.now()
     rotate = Event.objects.get(workspace=ws, event_name="RotateKey", key_arn__endswith=key_id)
     assert rotate.record["serviceEventDetails"]["rotationType"] == "AUTOMATIC"
 
@@ -124,3 +125,27 @@ def test_one_workspaces_clock_does_not_move_another(kms, ws, endpoint, charlie, 
     move_clock(ws, timedelta(days=30))
     scheduled.expire_pending_deletions()
     assert stranger.describe_key(KeyId=theirs)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_a_year_fast_forwarded_shows_one_rotation_per_period(kms, ws):
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+    move_clock(ws, timedelta(days=366))
+    scheduled.rotate_due_keys(workspace_id=ws.pk)
+    rotations = kms.list_key_rotations(KeyId=key_id)["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["AUTOMATIC"] * 4
+    gaps = {
+        (later["RotationDate"] - earlier["RotationDate"]).days
+        for earlier, later in zip(rotations, rotations[1:], strict=False)
+    }
+    assert gaps == {90}
+
+
+def test_a_key_enabled_after_missing_rotations_rotates_once(kms, ws):
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+    kms.disable_key(KeyId=key_id)
+    move_clock(ws, timedelta(days=400))
+    kms.enable_key(KeyId=key_id)
+    scheduled.rotate_due_keys(workspace_id=ws.pk)
+    assert len(kms.list_key_rotations(KeyId=key_id)["Rotations"]) == 1

@@ -26,7 +26,12 @@ def enable_key(caller: Caller, request: Request) -> Response:
     """https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKey.html"""
     key = key_for(caller, request["KeyId"], operation="EnableKey", for_update=True)
     key.key_state = KeyState.ENABLED
-    key.save(update_fields=["key_state"])
+    changed = ["key_state"]
+    if key.rotation_enabled and key.next_rotation_date is not None and key.next_rotation_date < caller.now:
+        # Rotations missed while disabled are not replayed: the key rotates once, now.
+        key.next_rotation_date = caller.now
+        changed.append("next_rotation_date")
+    key.save(update_fields=changed)
     return {}
 
 
