@@ -21,5 +21,7 @@ def root(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", root, name="root"),
     path("admin/", admin.site.urls),
+    path("labs/", include("labs.urls")),
+    path("classes/", include("kmsconsole.classroom.urls")),
     path("", include("kmsconsole.console.urls")),
 ]

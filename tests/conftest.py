@@ -137,9 +137,14 @@ def live_endpoint(django_db_setup: None, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture
 def orm(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Direct database access whose writes commit at once, visible to the live server."""
+    """Direct database access whose writes commit at once, visible to the live server.
+    Connections are closed afterwards: one opened while Playwright's event loop runs
+    would otherwise outlive the test and keep PostgreSQL from dropping the database."""
+    from django.db import connections
+
     with django_db_blocker.unblock():
         yield
+        connections.close_all()
 
 
 @pytest.fixture
