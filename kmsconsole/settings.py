@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "kmsconsole.api",
     "kmsconsole.console",
     "labs",
+    "kmsconsole.classroom",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,14 @@ CELERY_BEAT_SCHEDULE = {
     "evaluate-compliance-rules": {
         "task": "kmsconsole.monitoring.tasks.evaluate_rules_task",
         "schedule": env_int("KMSCONSOLE_COMPLIANCE_INTERVAL_SECONDS", 3600),
+    },
+    "refresh-classes": {
+        "task": "kmsconsole.classroom.tasks.refresh_classes_task",
+        "schedule": env_int("KMSCONSOLE_CLASSROOM_REFRESH_SECONDS", 10),
+    },
+    "delete-expired-class-workspaces": {
+        "task": "kmsconsole.classroom.tasks.delete_expired_workspaces_task",
+        "schedule": 3600,
     },
 }
 

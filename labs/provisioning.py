@@ -47,6 +47,16 @@ class LabSetupError(Exception):
     """A lab's setup could not be built (an author's mistake, reported with where)."""
 
 
+class FrozenWorkspace(Exception):
+    """The attempt's workspace was frozen when its class closed: it may not be replaced."""
+
+
+def _frozen(workspace: Workspace) -> bool:
+    from kmsconsole.classroom.lifecycle import is_frozen  # classroom builds on labs
+
+    return is_frozen(workspace)
+
+
 class UnknownLab(LookupError):
     pass
 
@@ -256,6 +266,8 @@ def reset_lab(attempt: LabAttempt) -> LabAttempt:
     one, which is deleted, and step results start again. Hints taken, quiz answers and a
     completion already earned stay."""
     lab = require_lab(attempt.lab_slug)
+    if attempt.workspace is not None and _frozen(attempt.workspace):
+        raise FrozenWorkspace("This lab's workspace belongs to a closed class; it is kept read-only until it expires.")
     with transaction.atomic():
         attempt = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
         old_workspace = attempt.workspace

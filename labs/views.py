@@ -40,7 +40,7 @@ from .progress import (
     step_views,
     submit_quiz,
 )
-from .provisioning import lab_identities, placeholder_values, reset_lab, start_lab
+from .provisioning import FrozenWorkspace, lab_identities, placeholder_values, reset_lab, start_lab
 
 PANEL_EVENTS = 12
 SUBMISSION_LIMIT = 20_000
@@ -259,7 +259,11 @@ def reset(request: HttpRequest, slug: str) -> HttpResponse:
     if not ResetForm(request.POST).is_valid():
         messages.error(request, "Tick the box to confirm: resetting replaces your workspace and its keys.")
         return _lab_page_redirect(slug, "reset")
-    attempt = reset_lab(attempt)
+    try:
+        attempt = reset_lab(attempt)
+    except FrozenWorkspace as frozen:
+        messages.error(request, str(frozen))
+        return _lab_page_redirect(slug)
     _use_lab_workspace(request, attempt)
     messages.success(request, "The lab is back at its starting state, in a fresh workspace.")
     return _lab_page_redirect(slug)

@@ -7,64 +7,43 @@ workspaces are isolated by design (which the suite also tests), so that is enoug
 
 Under ``CI=true`` the suite must run on PostgreSQL: a missing ``DATABASE_URL`` fails the
 run instead of silently testing SQLite.
+
+Helpers that are not fixtures live in ``support.py``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.conf import settings
+from support import (  # noqa: F401  (re-exported for fixtures below)
+    ARTIFACTS,
+    CHROMIUM,
+    NO_RETRIES,
+    REGION,
+    ROOT,
+    Identity,
+    cli_json,
+    free_port,
+    identity_of,
+    screenshot,
+    wait_for_port,
+)
 
 from kmsconsole.iam.provisioning import ProvisionedWorkspace, create_workspace
-
-REGION = "us-east-1"
-NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("CI") == "true" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise pytest.UsageError("CI=true but DATABASE_URL does not point at PostgreSQL")
-
-
-@dataclass
-class Identity:
-    """One signed-in identity: an account's admin user, as createworkspace prints it."""
-
-    account_id: str
-    arn: str
-    access_key_id: str
-    secret_access_key: str
-
-    def client(self, service: str, endpoint: str, region: str = REGION) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=endpoint,
-            region_name=region,
-            aws_access_key_id=self.access_key_id,
-            aws_secret_access_key=self.secret_access_key,
-            config=NO_RETRIES,
-        )
-
-
-def identity_of(provisioned: ProvisionedWorkspace, label: str) -> Identity:
-    summary = provisioned.as_json()
-    account = next(a for a in summary["accounts"] if a["label"] == label)
-    admin = account["admin"]
-    return Identity(account["account_id"], admin["arn"], admin["access_key_id"], admin["secret_access_key"])
 
 
 def _database_url() -> str:
@@ -75,25 +54,6 @@ def _database_url() -> str:
     password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
     credentials = f"{user}{password}@" if user else ""
     return f"postgres://{credentials}{database['HOST']}:{database.get('PORT') or 5432}/{database['NAME']}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the live server exited with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the live server did not listen on port {port} within {deadline_s} s")
 
 
 @pytest.fixture(scope="session")
@@ -108,13 +68,28 @@ def django_db_setup(
         config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     yield
     with django_db_blocker.unblock():
+        _disconnect_other_sessions()
         teardown_databases(config, verbosity=0)
+
+
+def _disconnect_other_sessions() -> None:
+    """PostgreSQL refuses to drop a database another session still uses; a server or
+    worker process that has not quite exited yet may still hold one."""
+    from django.db import connection, connections
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")
 def live_endpoint(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A gunicorn process serving the test database; its URL."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     env = {**os.environ, "DATABASE_URL": _database_url(), "KMSCONSOLE_DATA_DIR": str(settings.DATA_DIR)}
     # WhiteNoise serves what collectstatic gathered: without it the console has no htmx.
@@ -128,7 +103,7 @@ def live_endpoint(django_db_setup: None, tmp_path_factory: pytest.TempPathFactor
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
@@ -224,11 +199,6 @@ def aws_cli(endpoint: str, alice: Identity, tmp_path: Path) -> CliRunner:
     return run
 
 
-def cli_json(result: subprocess.CompletedProcess[str]) -> Any:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 def redis_url_for_tests() -> str:
     """The Redis the worker tests use. Under CI=true a missing or unreachable Redis
     fails those tests instead of skipping them."""
@@ -284,10 +254,6 @@ def celery_worker(celery_worker_env: dict[str, str], tmp_path: Path) -> Iterator
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-CHROMIUM = os.environ.get("KMSCONSOLE_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -358,11 +324,3 @@ def page(browser: Any, live_endpoint: str, console_user: ConsoleUser) -> Iterato
     tab.wait_for_url("**/dashboard/")
     yield tab
     context.close()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot under tests/artifacts/ (the README shows some)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

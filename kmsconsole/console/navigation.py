@@ -28,6 +28,7 @@ SECTIONS = (
     Section("Monitoring", "console:monitoring"),
     Section("Cost estimator", "console:costs"),
     Section("Labs", "labs:catalogue"),
+    Section("Classes", "classroom:home"),
 )
 
 

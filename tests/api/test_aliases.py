@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import pytest
-from conftest import cli_json
+from support import cli_json
 
 from kmsconsole.iam.models import Account
 from kmsconsole.kms.managed import AWS_MANAGED_SERVICES

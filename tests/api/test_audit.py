@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION
+from support import REGION
 
 from kmsconsole.audit.lookup import event_record, list_events
 from kmsconsole.audit.models import Event

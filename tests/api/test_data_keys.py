@@ -4,8 +4,8 @@ against a live server. Private data keys are checked with pyca/cryptography."""
 import base64
 
 import pytest
-from conftest import cli_json
 from cryptography.hazmat.primitives import serialization
+from support import cli_json
 
 KEY_PAIR_SPECS = [
     "RSA_2048",

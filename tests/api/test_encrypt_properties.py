@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import identity_of
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from support import identity_of
 
 from kmsconsole.engine import ciphertext
 from kmsconsole.engine.errors import InvalidCiphertextException

@@ -4,8 +4,8 @@ RetireGrant and RevokeGrant against a live server."""
 import re
 
 import pytest
-from conftest import cli_json
 from django.utils import timezone
+from support import cli_json
 
 from kmsconsole.iam.models import Account, PrincipalType
 from kmsconsole.iam.provisioning import create_principal

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import cli_json
+from support import cli_json
 
 from kmsconsole.kms.models import Key
 

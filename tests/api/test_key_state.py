@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.loaders import Loader
-from conftest import cli_json
+from support import cli_json
 
 from kmsconsole.kms.deletion import delete_key_now
 from kmsconsole.kms.models import Alias, Grant, Key, KeyMaterial, Tag

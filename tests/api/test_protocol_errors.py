@@ -19,11 +19,11 @@ import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from conftest import REGION, Identity, identity_of
 from django.conf import settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from support import REGION, Identity, identity_of
 
 from kmsconsole.engine import shapes
 from kmsconsole.iam.provisioning import create_workspace

@@ -6,8 +6,8 @@ from datetime import timedelta
 import boto3
 import pytest
 from botocore.config import Config
-from conftest import cli_json
 from django.utils import timezone
+from support import cli_json
 
 from kmsconsole.audit.models import Event
 

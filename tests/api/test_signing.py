@@ -8,10 +8,10 @@ import hashlib
 import os
 
 import pytest
-from conftest import cli_json
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from support import cli_json
 
 MESSAGE = b"transfer 100 credits to account 42"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION, Identity, cli_json
+from support import REGION, Identity, cli_json
 
 from kmsconsole.iam.clock import move_clock
 

@@ -105,7 +105,7 @@ def _assumed_kms(endpoint, bob, role_arn):
     sts = bob.client("sts", endpoint)
     credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="test-session")["Credentials"]
     import boto3
-    from conftest import NO_RETRIES, REGION
+    from support import NO_RETRIES, REGION
 
     return boto3.client(
         "kms",

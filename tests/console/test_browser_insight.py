@@ -6,7 +6,7 @@ the console is driven as a learner drives it.
 """
 
 import pytest
-from conftest import identity_of, screenshot
+from support import identity_of, screenshot
 
 pytestmark = pytest.mark.live
 

@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from conftest import identity_of, screenshot
+from support import identity_of, screenshot
 
 pytestmark = pytest.mark.live
 

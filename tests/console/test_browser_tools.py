@@ -10,7 +10,7 @@ fixtures that create the console user still use the ORM while Playwright's synch
 import json
 
 import pytest
-from conftest import identity_of, screenshot
+from support import identity_of, screenshot
 
 pytestmark = pytest.mark.live
 

@@ -13,8 +13,8 @@ import botocore.session
 import pytest
 from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError, DecryptKeyError, MasterKeyProviderError
 from aws_encryption_sdk.identifiers import CommitmentPolicy
-from conftest import REGION
 from cryptography.exceptions import InvalidSignature, InvalidTag
+from support import REGION
 
 from kmsconsole.audit.models import Event
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION, cli_json
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from support import REGION, cli_json
 
 USER_PII = b'{"ssn": "123-45-6789", "dob": "1990-01-15"}'
 PROD_ALIAS = "alias/prod-encryption-key"

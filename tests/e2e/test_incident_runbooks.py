@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from conftest import Identity
+from support import Identity
 
 IDENTIFY_DISABLED_KEY = """aws kms list-keys --query 'Keys[*].KeyId' --output text | \\
   xargs -I {} aws kms describe-key --key-id {} \\

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Identity, cli_json
+from support import Identity, cli_json
 
 from kmsconsole.audit.models import Event
 

@@ -12,8 +12,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from conftest import Identity
 from django.test import RequestFactory
+from support import Identity
 
 from kmsconsole.api import query_protocol
 from kmsconsole.api.query_dispatch import dispatch_query

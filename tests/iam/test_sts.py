@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from conftest import NO_RETRIES, REGION, Identity, cli_json
 from django.db.models import F
+from support import NO_RETRIES, REGION, Identity, cli_json
 
 from kmsconsole.audit.models import Event
 from kmsconsole.iam.models import Workspace

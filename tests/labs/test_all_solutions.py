@@ -5,7 +5,7 @@ as soon as its file exists."""
 from __future__ import annotations
 
 import pytest
-from conftest import assert_everything_passes
+from lab_support import assert_everything_passes
 
 from labs.format import lab_files
 

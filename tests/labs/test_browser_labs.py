@@ -10,7 +10,7 @@ import re
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import screenshot
+from support import screenshot
 
 from labs.format import get_lab
 from labs.models import Certificate, LabAttempt

@@ -4,7 +4,7 @@ the solution."""
 from __future__ import annotations
 
 import pytest
-from conftest import assert_everything_passes, assert_nothing_passes
+from lab_support import assert_everything_passes, assert_nothing_passes
 
 from kmsconsole.monitoring.alarms import create_alarm_from_template
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import assert_everything_passes, assert_nothing_passes
+from lab_support import assert_everything_passes, assert_nothing_passes
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

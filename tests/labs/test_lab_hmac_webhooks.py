@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_everything_passes, assert_nothing_passes
+from lab_support import assert_everything_passes, assert_nothing_passes
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

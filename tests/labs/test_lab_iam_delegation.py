@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_everything_passes, assert_nothing_passes
+from lab_support import assert_everything_passes, assert_nothing_passes
 
 pytestmark = pytest.mark.live
 

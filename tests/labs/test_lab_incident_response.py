@@ -4,7 +4,7 @@ the solution."""
 from __future__ import annotations
 
 import pytest
-from conftest import assert_everything_passes, assert_nothing_passes
+from lab_support import assert_everything_passes, assert_nothing_passes
 
 from labs.solutions.incident_response import GUIDE_PIPELINE, replay_spike
 

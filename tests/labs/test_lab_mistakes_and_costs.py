@@ -7,8 +7,8 @@ import json
 import os
 
 import pytest
-from conftest import assert_everything_passes, assert_nothing_passes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from lab_support import assert_everything_passes, assert_nothing_passes
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -15,8 +15,8 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT
 from receiver import start_receiver
+from support import ROOT
 
 from kmsconsole.monitoring import alarms, notifications
 from kmsconsole.monitoring.models import AlarmState, NotificationKind

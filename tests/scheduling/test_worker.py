@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from conftest import ROOT
 from django.db import connection, transaction
+from support import ROOT
 
 from kmsconsole.audit.models import Event
 from kmsconsole.iam.clock import move_clock
@@ -145,14 +145,14 @@ def _start_worker(env: dict[str, str], log) -> subprocess.Popen[bytes]:
 
 
 def test_the_api_keeps_serving_when_redis_is_unreachable(kms, alice, celery_worker_env, tmp_path):
-    from conftest import _free_port, _wait_for_port
+    from support import free_port, wait_for_port
 
-    port = _free_port()
+    port = free_port()
     env = {**celery_worker_env, "REDIS_URL": "redis://127.0.0.1:1/0"}
     command = [sys.executable, "-m", "gunicorn", "kmsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_port(port, server)
+        wait_for_port(port, server)
         client = alice.client("kms", f"http://127.0.0.1:{port}")
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
         blob = client.encrypt(KeyId=key_id, Plaintext=b"still here")["CiphertextBlob"]
