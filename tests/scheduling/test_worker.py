@@ -91,13 +91,16 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(kms, worksp
         return KeyMaterial.objects.filter(key__account__workspace=ws, key__key_manager="CUSTOMER", version=2).count()
 
     env = {**celery_worker_env, "KMSCONSOLE_SWEEP_CHUNK_SIZE": "5"}
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # no task left over from another test
     worker = _start_worker(env, tmp_path / "first.log")
     try:
         # Enqueue without waiting for the command to exit, so the watch starts at once.
         enqueue = subprocess.Popen(
             [sys.executable, "manage.py", "advanceclock", ws.name, "--days", "0"], cwd=ROOT, env=env
         )
-        wait_until(lambda: rotated() >= 5, what="the first chunk to commit", poll=0.002)
+        wait_until(lambda: rotated() >= 5, timeout=120, what="the first chunk to commit", poll=0.002)
         # Hold the material table so the worker cannot commit another chunk, then kill it
         # while it is in the middle of one.
         with transaction.atomic(), _writes_blocked():
