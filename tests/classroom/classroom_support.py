@@ -27,7 +27,7 @@ def unique(prefix: str) -> str:
 
 def make_instructor(name: str | None = None) -> User:
     user = User.objects.create_user(name or unique("teacher"), password=PASSWORD)
-    user.groups.add(Group.objects.get(name=INSTRUCTORS_GROUP))
+    user.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
     return user
 
 

@@ -10,7 +10,7 @@ from lab_support import assert_everything_passes, assert_nothing_passes
 
 from labs.solutions.cross_account import decrypt_as_role
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.live
 
 SLUG = "cross-account"
 

@@ -8,7 +8,7 @@ from lab_support import assert_everything_passes, assert_nothing_passes
 
 from kmsconsole.monitoring.alarms import create_alarm_from_template
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.live
 
 SLUG = "deletion-safety"
 

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from lab_support import assert_everything_passes, assert_nothing_passes
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.live
 
 SLUG = "grants"
 

@@ -8,7 +8,7 @@ from lab_support import assert_everything_passes, assert_nothing_passes
 
 from labs.solutions.incident_response import GUIDE_PIPELINE, replay_spike
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.live
 
 SLUG = "incident-response"
 

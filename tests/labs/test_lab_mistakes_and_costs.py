@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lab_support import assert_everything_passes, assert_nothing_passes
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.live
 
 SLUG = "mistakes-and-costs"
 CONTEXT = {"stream": "clickstream"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lab_support import assert_everything_passes, assert_nothing_passes
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.live
 
 SLUG = "rotation"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lab_support import assert_everything_passes, assert_nothing_passes
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.live
 
 SLUG = "signing"
 MANIFEST = b"image: registry.example.com/shop/api\ndigest: sha256:9f2c41d0e7a5\nversion: 2.4.1\n"
