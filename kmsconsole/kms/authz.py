@@ -233,8 +233,13 @@ def _note(text: str) -> dict[str, Any]:
 
 
 def _allow(caller: Caller, action: str, resource: str, why: str, trace: list[dict[str, Any]]) -> Decision:
+    """An allowed request keeps only what allowed it: the statements and grant that
+    matched. A denial keeps every statement considered, which is what explaining it needs;
+    storing all twenty statements of a large policy with every Encrypt would cost more
+    than evaluating them."""
     summary = {"source": "decision", "allowed": True, "action": action, "resource": resource, "reason": why}
-    return Decision(True, action, resource, caller.arn, why, [summary, *trace])
+    deciding = [step for step in trace if step.get("matched") or step.get("source") == "decision"]
+    return Decision(True, action, resource, caller.arn, why, [summary, *deciding])
 
 
 def _deny(caller: Caller, action: str, resource: str, reason: str, trace: list[dict[str, Any]]) -> Decision:
