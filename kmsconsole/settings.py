@@ -59,7 +59,6 @@ ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "*").split(",") if 
 # KMSCONSOLE_ROOT_KEY, or from a 0600 file created on first run under the data directory.
 KMSCONSOLE_ROOT_KEY = os.environ.get("KMSCONSOLE_ROOT_KEY")
 KMSCONSOLE_ROOT_KEY_FILE = Path(env_str("KMSCONSOLE_ROOT_KEY_FILE", str(DATA_DIR / "root-key")))
-KMSCONSOLE_DEFAULT_REGION = env_str("KMSCONSOLE_DEFAULT_REGION", "us-east-1")
 # AWS documented 10 on-demand rotations per key until 2025; newer docs say 25.
 KMSCONSOLE_ON_DEMAND_ROTATION_LIMIT = env_int("KMSCONSOLE_ON_DEMAND_ROTATION_LIMIT", 10)
 # Requests larger than this are refused before they are parsed (AWS KMS allows far less

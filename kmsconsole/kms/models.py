@@ -53,10 +53,6 @@ class Key(models.Model):
     def enabled(self) -> bool:
         return self.key_state == KeyState.ENABLED
 
-    @property
-    def current_material(self) -> KeyMaterial:
-        return self.materials.get(version=self.current_material_version)
-
 
 class KeyMaterial(models.Model):
     """One immutable version of a key's material. Rotation adds a version; ciphertext
