@@ -1,6 +1,7 @@
 """API throughput of kmsconsole against moto_server, under the same load.
 
     python bench/api_throughput.py [--database postgres|sqlite] [--seconds 10] [--json out.json]
+    python bench/api_throughput.py --key-policy default,twenty   # what a 20-statement policy costs
 
 For each of Encrypt, Decrypt, GenerateDataKey and Sign (ECC_NIST_P256, ECDSA_SHA_256,
 RAW) it runs phases that alternate between the two servers (kmsconsole, moto,
@@ -10,6 +11,10 @@ measured window. It prints throughput, p50/p99 latency, and the server's CPU tim
 request, read from /proc for every process of the server (gunicorn's master and
 workers; moto's one process) before and after the window. On PostgreSQL it also shows
 the CPU of the database backends serving kmsconsole, which the server figure leaves out.
+
+``--key-policy default,twenty`` gives kmsconsole a second set of keys whose policy has 20
+statements with conditions, measures both sets in alternating phases on the same server,
+and reports how far the larger policy lowers throughput and raises server CPU.
 """
 
 from __future__ import annotations
@@ -34,9 +39,11 @@ from kms_client import KMSCallFailed, KMSConnection, Signer
 from servers import Server, start_kmsconsole, start_moto
 
 OPERATIONS = ("Encrypt", "Decrypt", "GenerateDataKey", "Sign")
+KEY_POLICIES = ("default", "twenty")
 TARGET_MOTO_RATIO = 3.0
 TARGET_P99_MS = 15.0
 TARGET_CPU_MS = 2.5
+TARGET_POLICY_FALL_PERCENT = 30  # issue #4: a 20-statement policy costs at most 30% of throughput
 PLAINTEXT = bytes(range(32))  # a data key's worth
 MESSAGE = bytes(range(32, 64))
 
@@ -306,6 +313,21 @@ def check_signer(server: Server) -> None:
 # --- the run ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Target:
+    """What one row of the report measures: a server, and the request bodies for keys
+    with one key policy."""
+
+    label: str
+    server: Server
+    bodies: dict[str, bytes]
+
+
+def target_label(server: Server, key_policy: str) -> str:
+    """``kmsconsole`` and ``moto`` for keys with the default policy, else ``kmsconsole/twenty``."""
+    return server.name if key_policy == "default" else f"{server.name}/{key_policy}"
+
+
 def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     ours = start_kmsconsole(
         work_dir, database=args.database, postgres_url=args.postgres_url, workers=args.workers, threads=args.threads
@@ -313,20 +335,29 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     servers = [ours]
     try:
         check_signer(ours)
-        servers.append(start_moto(work_dir))
-        prepared = {server.name: prepare_bodies(server, args.key_policy) for server in servers}
-        refused = {op: why for _, (_, refusals) in prepared.items() for op, why in refusals.items()}
+        moto = start_moto(work_dir)
+        servers.append(moto)
+        # kmsconsole once per key policy; moto evaluates no policy, so it runs once.
+        plans = [(ours, policy) for policy in args.key_policy] + [(moto, args.key_policy[0])]
+        targets: list[Target] = []
+        refused: dict[str, str] = {}
+        for server, policy in plans:
+            bodies, refusals = prepare_bodies(server, policy)
+            targets.append(Target(target_label(server, policy), server, bodies))
+            refused.update(refusals)
         operations = [op for op in args.operations if op not in refused]
-        measurements = {(s.name, op): Measurement(s.name, op) for op in operations for s in servers}
+        measurements = {(t.label, op): Measurement(t.label, op) for op in operations for t in targets}
         pool = ClientPool(args.clients)
         try:
             for round_number in range(1, args.rounds + 1):
                 for operation in operations:
-                    for server in servers:
-                        body = prepared[server.name][0][operation]
-                        phase = Phase.soon(server, operation, body, warmup_s=args.warmup, measured_s=args.seconds)
-                        rate = pool.run(phase, server, measurements[(server.name, operation)])
-                        progress = f"  round {round_number} {operation:<16} {server.name:<10} {rate:8.1f} ops/s"
+                    for target in targets:
+                        body = target.bodies[operation]
+                        phase = Phase.soon(
+                            target.server, operation, body, warmup_s=args.warmup, measured_s=args.seconds
+                        )
+                        rate = pool.run(phase, target.server, measurements[(target.label, operation)])
+                        progress = f"  round {round_number} {operation:<16} {target.label:<18} {rate:8.1f} ops/s"
                         print(progress, file=sys.stderr, flush=True)
         finally:
             pool.close()
@@ -362,38 +393,78 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def render(report: dict[str, Any]) -> str:
     settings = report["settings"]
+    policies = settings.get("key_policy", ["default"])
+    policies = [policies] if isinstance(policies, str) else policies
     lines = [
         f"kmsconsole vs moto_server, {settings['date']}, {settings['cpu_count']} cores, Python {settings['python']}",
-        f"kmsconsole on {settings['database']}, key policy {settings.get('key_policy', 'default')}, "
+        f"kmsconsole on {settings['database']}, key policy {', '.join(policies)}, "
         f"gunicorn {settings['gunicorn']}; {settings['clients']} keep-alive "
         f"clients; {settings['rounds']} rounds x {settings['seconds_per_phase']} s per server and operation "
         f"(after {settings['warmup_seconds']} s warm-up); load average at start {settings['load_average_at_start']}",
         "",
-        f"{'operation':<16} {'server':<10} {'ops/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
+        f"{'operation':<16} {'server':<18} {'ops/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
         f"{'DB CPU ms/req':>13} {'client CPU ms/req':>17} {'errors':>6}",
     ]
     for row in report["results"]:
         lines.append(
-            f"{row['operation']:<16} {row['server']:<10} {row['ops_per_s']:>8.1f} {row['p50_ms']:>7.2f} "
+            f"{row['operation']:<16} {row['server']:<18} {row['ops_per_s']:>8.1f} {row['p50_ms']:>7.2f} "
             f"{row['p99_ms']:>7.2f} {_cell(row['server_cpu_ms_per_request']):>10} "
             f"{_cell(row['database_cpu_ms_per_request']):>13} {_cell(row['client_cpu_ms_per_request']):>17} "
             f"{row['errors']:>6}"
         )
-    lines += ["", f"{'operation':<16} {'ours/moto':>9}  {'>=3x moto':>9} {'p99<15ms':>9} {'CPU<=2.5ms':>10}"]
-    by_key = {(row["server"], row["operation"]): row for row in report["results"]}
-    for operation in report["settings"]["operations"]:
-        ours, moto = by_key.get(("kmsconsole", operation)), by_key.get(("moto", operation))
-        if ours is None or moto is None:
-            continue
-        ratio = ours["ops_per_s"] / moto["ops_per_s"] if moto["ops_per_s"] else float("inf")
-        cpu = ours["server_cpu_ms_per_request"]
-        lines.append(
-            f"{operation:<16} {ratio:>8.2f}x  {_verdict(ratio >= TARGET_MOTO_RATIO):>9} "
-            f"{_verdict(ours['p99_ms'] < TARGET_P99_MS):>9} {_verdict(cpu is not None and cpu <= TARGET_CPU_MS):>10}"
-        )
+    lines += ["", *_targets_table(report, policies)]
+    if "default" in policies and len(policies) > 1:
+        lines += ["", *_policy_cost_table(report, [p for p in policies if p != "default"])]
     for operation, why in report["not_measured"].items():
         lines.append(f"{operation:<16} not measured: {why}")
     return "\n".join(lines)
+
+
+def _targets_table(report: dict[str, Any], policies: list[str]) -> list[str]:
+    """Each kmsconsole row against moto's, and against the absolute targets."""
+    lines = [f"{'operation':<16} {'server':<18} {'ours/moto':>9}  {'>=3x moto':>9} {'p99<15ms':>9} {'CPU<=2.5ms':>10}"]
+    by_key = {(row["server"], row["operation"]): row for row in report["results"]}
+    for operation in report["settings"]["operations"]:
+        moto = next(
+            (row for (server, op), row in by_key.items() if op == operation and server.startswith("moto")), None
+        )
+        for policy in policies:
+            label = "kmsconsole" if policy == "default" else f"kmsconsole/{policy}"
+            ours = by_key.get((label, operation))
+            if ours is None or moto is None:
+                continue
+            ratio = ours["ops_per_s"] / moto["ops_per_s"] if moto["ops_per_s"] else float("inf")
+            cpu = ours["server_cpu_ms_per_request"]
+            lines.append(
+                f"{operation:<16} {label:<18} {ratio:>8.2f}x  {_verdict(ratio >= TARGET_MOTO_RATIO):>9} "
+                f"{_verdict(ours['p99_ms'] < TARGET_P99_MS):>9} "
+                f"{_verdict(cpu is not None and cpu <= TARGET_CPU_MS):>10}"
+            )
+    return lines
+
+
+def _policy_cost_table(report: dict[str, Any], policies: list[str]) -> list[str]:
+    """What a larger key policy costs: throughput and server CPU against the default
+    policy's keys on the same server, measured in alternating phases."""
+    lines = [
+        f"{'operation':<16} {'key policy':<18} {'ops/s vs default':>16} {'CPU ms/req vs default':>21} "
+        f"{'fall<=' + str(TARGET_POLICY_FALL_PERCENT) + '%':>9}"
+    ]
+    by_key = {(row["server"], row["operation"]): row for row in report["results"]}
+    for operation in report["settings"]["operations"]:
+        default = by_key.get(("kmsconsole", operation))
+        for policy in policies:
+            other = by_key.get((f"kmsconsole/{policy}", operation))
+            if default is None or other is None or not default["ops_per_s"]:
+                continue
+            change = 100 * (other["ops_per_s"] / default["ops_per_s"] - 1)
+            cpu_default, cpu_other = default["server_cpu_ms_per_request"], other["server_cpu_ms_per_request"]
+            cpu = "-" if cpu_default is None or cpu_other is None else f"{cpu_other - cpu_default:+.2f}"
+            lines.append(
+                f"{operation:<16} {policy:<18} {change:>+15.1f}% {cpu:>21} "
+                f"{_verdict(-change <= TARGET_POLICY_FALL_PERCENT):>9}"
+            )
+    return lines
 
 
 def _cell(value: float | None) -> str:
@@ -433,12 +504,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--key-policy",
-        choices=["default", "twenty"],
-        default="default",
-        help="the keys' policy: AWS's default, or 20 statements with conditions (default: default)",
+        type=_policy_list,
+        default=["default"],
+        help="the keys' policy: default (AWS's), twenty (20 statements with conditions), or both\n"
+        "as default,twenty: kmsconsole then runs each in turn and reports what the larger costs",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     return parser.parse_args(argv)
+
+
+def _policy_list(text: str) -> list[str]:
+    chosen = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    unknown = sorted(set(chosen) - set(KEY_POLICIES))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"choose from {', '.join(KEY_POLICIES)}; not {', '.join(unknown) or 'nothing'}"
+        )
+    return chosen
 
 
 def _operation_list(text: str) -> list[str]:

@@ -42,7 +42,7 @@ def profile(args: argparse.Namespace, work_dir: Path) -> pstats.Stats:
         gunicorn_args=("--config", str(HERE / "gunicorn_cprofile.py")),
     )
     try:
-        bodies, refused = prepare_bodies(server)
+        bodies, refused = prepare_bodies(server, args.key_policy)
         if args.operation in refused:
             sys.exit(f"{args.operation} cannot be profiled: {refused[args.operation]}")
         pool = ClientPool(args.clients)
@@ -60,7 +60,8 @@ def profile(args: argparse.Namespace, work_dir: Path) -> pstats.Stats:
         server.stop()
     cpu_ms = measured.per_request_ms(measured.server_cpu_s) or 0.0
     print(
-        f"{args.operation} on {args.database} under cProfile ({args.timer} time, one sync worker): "
+        f"{args.operation} on {args.database}, key policy {args.key_policy}, "
+        f"under cProfile ({args.timer} time, one sync worker): "
         f"{measured.requests} requests, {rate:.1f} ops/s, server CPU {cpu_ms:.2f} ms/request\n"
     )
     return pstats.Stats(*[str(p) for p in work_dir.glob("worker-*.prof")], stream=io.StringIO())
@@ -88,6 +89,12 @@ def main() -> None:
         "--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
     )
     parser.add_argument("--operation", choices=OPERATIONS, default="Encrypt")
+    parser.add_argument(
+        "--key-policy",
+        choices=["default", "twenty"],
+        default="default",
+        help="the key's policy: AWS's default, or 20 statements with conditions (as in api_throughput.py)",
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--clients", type=int, default=4)

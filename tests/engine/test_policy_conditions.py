@@ -247,6 +247,15 @@ def test_principal_keys_are_derived_from_the_caller_unless_given():
     assert RequestContext(ALICE, ACCOUNT, "IAMUser", "sts:AssumeRole", "*").values_of("kms:CallerAccount") is None
 
 
+def test_values_for_many_keys_agree_with_values_of_each():
+    context = RequestContext(
+        ALICE, ACCOUNT, "IAMUser", "kms:Decrypt", KEY, {"kms:EncryptionContext:Dept": "IT", "kms:CallerAccount": "9"}
+    )
+    keys = ("aws:principalarn", "kms:calleraccount", "kms:encryptioncontext:dept", "aws:sourcevpc")
+    assert context.values_for(keys) == tuple(context.values_of(key) for key in keys)
+    assert context.values_for(keys) == ((ALICE,), ("9",), ("IT",), None)
+
+
 def test_replacing_the_principal_derives_its_keys_again():
     context = RequestContext(ALICE, ACCOUNT, "IAMUser", "kms:Decrypt", KEY, {"aws:SourceIp": "203.0.113.7"})
     other = dataclasses.replace(

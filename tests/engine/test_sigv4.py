@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -523,15 +522,12 @@ def test_no_secret_or_body_in_reprs():
         assert SECRET not in text and TOKEN not in text and "aGVsbG8" not in text
 
 
-def test_signing_key_is_cached_and_fast():
+def test_the_signing_key_is_derived_once_per_secret_day_region_and_service():
     request = kms_request()
     authenticate(request)
     hits = sigv4._signing_key.cache_info().hits
     authenticate(request)
     assert sigv4._signing_key.cache_info().hits == hits + 1
-    runs = 2000
-    start = time.perf_counter()
-    for _ in range(runs):
-        fresh = SignedRequest(request.method, request.path, request.query_string, request.headers, request.body)
-        authenticate(fresh)
-    assert (time.perf_counter() - start) / runs < 0.001  # typically ~15 µs; generous for slow CI
+    fresh = SignedRequest(request.method, request.path, request.query_string, request.headers, request.body)
+    authenticate(fresh)
+    assert sigv4._signing_key.cache_info().hits == hits + 2

@@ -89,6 +89,13 @@ class RequestContext:
         given = cast("tuple[str, ...] | None", self.condition_values.get(folded))
         return given if given is not None else self._derived_values.get(folded)
 
+    def values_for(self, folded_keys: Iterable[str]) -> tuple[tuple[str, ...] | None, ...]:
+        """``values_of`` for many keys already in lower case, in one pass: what a policy's
+        remembered verdict is keyed by."""
+        given = cast("Mapping[str, tuple[str, ...]]", self.condition_values)
+        derived = self._derived_values
+        return tuple(given.get(key) or derived.get(key) for key in folded_keys)
+
     def _derived_keys(self) -> dict[str, tuple[str, ...]]:
         if self.principal_type == "AWSService":
             return {"aws:principalservicename": (self.principal_arn,)}

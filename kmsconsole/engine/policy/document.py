@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from kmsconsole.engine.errors import LimitExceededException
@@ -99,14 +99,18 @@ class Policy:
                 named.update(value for kind, value in entries or () if kind == "AWS" and value != "*")
         return frozenset(named)
 
+    @cached_property
+    def condition_keys(self) -> tuple[str, ...]:
+        """Every condition key the policy tests (lower case, sorted): with the principal,
+        action and resource, all that its verdict on a request depends on."""
+        return tuple(
+            sorted({condition.lookup_key for statement in self.statements for condition in statement.conditions})
+        )
+
     def tests_condition_keys(self, prefixes: tuple[str, ...]) -> bool:
         """Whether any condition tests a key starting with one of ``prefixes`` (lower
         case), so an evaluator can skip gathering values no statement reads."""
-        return any(
-            condition.lookup_key.startswith(prefixes)
-            for statement in self.statements
-            for condition in statement.conditions
-        )
+        return any(key.startswith(prefixes) for key in self.condition_keys)
 
 
 def parse_policy(text: str, *, kind: PolicyKind) -> Policy:

@@ -17,6 +17,7 @@ names the caller's account (delegation: the account's IAM policies must allow as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from .conditions import first_failure
@@ -25,6 +26,13 @@ from .document import Policy, Statement
 from .matching import PatternSet, PrincipalMatch
 
 Outcome = Literal["allow", "deny", "no-match"]
+
+# Verdicts remembered across all policies, by policy and the request values it reads. A
+# hot key sees few distinct callers and contexts, so a few thousand entries cover many
+# keys; past that the memo starts over, which bounds its memory (each entry holds one
+# result per statement).
+MEMO_LIMIT = 4096
+_verdicts: dict[tuple[Any, ...], tuple[Policy, PolicyResult]] = {}
 
 
 @dataclass(frozen=True)
@@ -84,12 +92,57 @@ class PolicyResult:
 
     @property
     def trace(self) -> list[dict[str, Any]]:
-        return [result.as_trace() for result in self.statements]
+        """The per-statement records, fresh copies each time: a remembered result is
+        shared by many requests, and each request's audit event owns its trace."""
+        return [dict(record) for record in self._trace_records]
+
+    @cached_property
+    def _trace_records(self) -> tuple[dict[str, Any], ...]:
+        return tuple(result.as_trace() for result in self.statements)
 
 
 def evaluate_policy(policy: Policy, context: RequestContext, *, source: str) -> PolicyResult:
     """Evaluate every statement of ``policy`` against ``context``; ``source`` names the
-    policy in the trace (``key policy``, ``identity policy AppAccess``...)."""
+    policy in the trace (``key policy``, ``identity policy AppAccess``...).
+
+    A verdict depends on nothing but the policy, the caller, the action, the resource and
+    the values of the condition keys the policy tests, so it is remembered under exactly
+    those. A changed policy is a new ``Policy`` object, so it never meets a verdict of its
+    old text; a policy testing ``aws:CurrentTime`` simply gets a new entry each second."""
+    fingerprint = (
+        id(policy),
+        source,
+        context.principal_arn,
+        context.principal_account,
+        context.principal_type,
+        context.role_arn,
+        context.action,
+        context.resource,
+        context.values_for(policy.condition_keys),
+    )
+    remembered = _verdicts.get(fingerprint)
+    # The entry holds the policy itself, so its id cannot pass to another object while
+    # the entry lives; the identity check is what makes keying by id() safe.
+    if remembered is not None and remembered[0] is policy:
+        return remembered[1]
+    result = _evaluate_policy(policy, context, source)
+    if len(_verdicts) >= MEMO_LIMIT:
+        _verdicts.clear()
+    _verdicts[fingerprint] = (policy, result)
+    return result
+
+
+def forget_verdicts() -> None:
+    """Empty the memo (for tests that count entries)."""
+    _verdicts.clear()
+
+
+def remembered_verdicts() -> int:
+    """How many verdicts the memo holds."""
+    return len(_verdicts)
+
+
+def _evaluate_policy(policy: Policy, context: RequestContext, source: str) -> PolicyResult:
     results = tuple(evaluate_statement(statement, context, source=source) for statement in policy.statements)
     applying = [result for result in results if result.matched]
     allowing = [result for result in applying if result.statement.effect == "Allow"]
