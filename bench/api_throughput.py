@@ -350,8 +350,10 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         pool = ClientPool(args.clients)
         try:
             for round_number in range(1, args.rounds + 1):
+                # Every other round runs the targets in reverse, so none always follows another.
+                ordered = targets if round_number % 2 else targets[::-1]
                 for operation in operations:
-                    for target in targets:
+                    for target in ordered:
                         body = target.bodies[operation]
                         phase = Phase.soon(
                             target.server, operation, body, warmup_s=args.warmup, measured_s=args.seconds
