@@ -77,9 +77,18 @@ def test_it_accepts_the_lockout_safety_check_bypass(kms, alice):
 def test_it_refuses_a_policy_that_is_not_json_and_keeps_the_old_one(kms):
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     original = kms.get_key_policy(KeyId=key_id)["Policy"]
-    with pytest.raises(kms.exceptions.MalformedPolicyDocumentException):
+    with pytest.raises(kms.exceptions.MalformedPolicyDocumentException) as refused:
         kms.put_key_policy(KeyId=key_id, Policy="{not json")
+    assert "not valid JSON" in refused.value.response["Error"]["Message"]
     assert kms.get_key_policy(KeyId=key_id)["Policy"] == original
+
+
+def test_a_statement_without_effect_is_refused_with_a_message_that_says_so(kms, alice):
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    statement = {"Principal": {"AWS": root_of(alice)}, "Action": "kms:*", "Resource": "*"}
+    with pytest.raises(kms.exceptions.MalformedPolicyDocumentException) as refused:
+        kms.put_key_policy(KeyId=key_id, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    assert "Effect" in refused.value.response["Error"]["Message"]
 
 
 def test_it_refuses_a_policy_over_32_kilobytes(kms, alice):

@@ -137,10 +137,11 @@ def test_a_trust_policy_names_the_invalid_principal_as_iam_does():
 
 
 @pytest.mark.parametrize("text", ["not a real policy statement", "", "{", '{"Statement": [}', "[]", "null", "42"])
-def test_text_that_is_not_a_policy_gets_kms_empty_message(text):
+def test_text_that_is_not_a_policy_is_refused_with_a_message_naming_the_problem(text):
     error = refusal(text, "key")
-    assert error.message == ""
+    assert error.code == "MalformedPolicyDocumentException"
     assert error.explanation
+    assert error.message == error.explanation
 
 
 @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ def test_identity_policies_get_iam_parser_messages(text, message):
 def test_a_statement_without_effect_is_refused():
     statement = key_statement()
     del statement["Effect"]
-    assert refusal(document(statement), "key").message == ""
+    assert "no Effect" in refusal(document(statement), "key").message
     statement = identity_statement()
     del statement["Effect"]
     error = refusal(document(statement), "identity")
@@ -189,7 +190,7 @@ def test_both_policy_language_versions_and_none_are_accepted(version):
 @pytest.mark.parametrize("version", ["2012-10-18", "2012-10-17 ", 2012])
 def test_other_versions_are_refused(version):
     text = json.dumps({"Version": version, "Statement": [key_statement()]})
-    assert refusal(text, "key").message == ""
+    assert "Version must be" in refusal(text, "key").message
 
 
 def test_statement_must_be_an_object_or_list_of_objects():
@@ -323,4 +324,4 @@ def test_named_principal_arns_lists_every_aws_principal_for_an_existence_check()
 def test_the_explanation_names_the_statement_by_index_and_sid():
     error = refusal(document(key_statement(), key_statement(Sid="Users", Action="Decrypt")), "key")
     assert error.explanation.startswith("Statement 2 (Users):")
-    assert repr(error).startswith("InvalidPolicyDocument('', explanation=")
+    assert error.message == error.explanation

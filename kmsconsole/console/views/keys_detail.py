@@ -44,10 +44,10 @@ MAX_ALIASES_PER_KEY = 50
 
 def error_lines(failure: AWSError) -> list[str]:
     """An AWS error as the console shows it: the code and AWS's message, then the policy
-    engine's explanation when AWS's own message says nothing (malformed policies)."""
+    engine's explanation when the message does not already say it (malformed policies)."""
     lines = [f"{failure.code}: {failure.message}" if failure.message else failure.code]
     explanation = getattr(failure, "explanation", "")
-    if explanation:
+    if explanation and explanation != failure.message:
         lines.append(f"Why: {explanation}")
     return lines
 

@@ -2,13 +2,14 @@
 
 Pure Python: no Django imports.
 
-One problem, two audiences. The wire message is AWS's own: KMS answers a malformed key
-policy with an empty ``MalformedPolicyDocumentException`` (kms-behaviour.md §2, after
-aws/aws-sdk-ruby#1784) except for bad principals, while IAM answers identity and trust
-policies with its parser's sentences (``Missing required field Effect``, ``This policy
-contains invalid Json``...). A learner deserves more than an empty string, so every error
-also carries ``explanation``: which statement, which element, what is allowed. The console
-and labs show the explanation; the API sends only the message.
+One problem, two audiences. IAM answers identity and trust policies with its parser's
+sentences (``Missing required field Effect``, ``This policy contains invalid Json``...),
+and those go on the wire as they are. KMS has one sentence of its own, for bad principals;
+for everything else it was seen answering with an empty message (kms-behaviour.md §2,
+after aws/aws-sdk-ruby#1784). An empty message tells a learner nothing, so there the wire
+carries the ``explanation`` instead: which statement, which element, what is allowed. The
+error code stays AWS's, so clients branch on it exactly as they would against AWS. Every
+error keeps ``explanation`` for the console and labs.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class GrammarError(Exception):
     the kind-specific public error.
 
     ``iam_message`` is what IAM says (identity and trust policies); ``kms_message`` what
-    KMS says (key policies, empty unless AWS is known to say more).
+    KMS says (key policies), empty where AWS says nothing, and the explanation is sent.
     """
 
     def __init__(self, explanation: str, *, iam_message: str = IAM_SYNTAX_ERROR, kms_message: str = "") -> None:
@@ -38,7 +39,7 @@ class GrammarError(Exception):
         self.kms_message = kms_message
 
     def message_for(self, kind: PolicyKind) -> str:
-        return self.kms_message if kind == "key" else self.iam_message
+        return (self.kms_message or self.explanation) if kind == "key" else self.iam_message
 
 
 class InvalidPrincipal(GrammarError):
