@@ -121,8 +121,8 @@ def evaluate_policy(policy: Policy, context: RequestContext, *, source: str) -> 
         context.values_for(policy.condition_keys),
     )
     remembered = _verdicts.get(fingerprint)
-    # The entry holds the policy itself, so its id cannot pass to another object while
-    # the entry lives; the identity check is what makes keying by id() safe.
+    # Keying by id() is safe because the entry holds the policy itself: no other object
+    # can take that id while the entry lives. The identity check guards that reasoning.
     if remembered is not None and remembered[0] is policy:
         return remembered[1]
     result = _evaluate_policy(policy, context, source)
@@ -133,7 +133,7 @@ def evaluate_policy(policy: Policy, context: RequestContext, *, source: str) -> 
 
 
 def forget_verdicts() -> None:
-    """Empty the memo (for tests that count entries)."""
+    """Empty the memo: for tests that count entries, and to time evaluation from scratch."""
     _verdicts.clear()
 
 
