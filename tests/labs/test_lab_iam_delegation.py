@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lab_support import assert_everything_passes, assert_nothing_passes
+from lab_support import assert_nothing_passes
 
 pytestmark = pytest.mark.live
 
@@ -38,12 +38,6 @@ def test_naming_the_analyst_in_the_key_policy_instead_of_delegating_is_caught(la
     assert not delegation.passed
     assert "names them directly" in delegation.reason
     assert "AnalystReads" in delegation.reason
-
-
-def test_the_solution_passes_every_check(lab_run):
-    run = lab_run(SLUG)
-    run.solve()
-    assert_everything_passes(run)
 
 
 def test_delegating_while_the_analyst_keeps_kms_star_is_caught(lab_run):

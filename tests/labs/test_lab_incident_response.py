@@ -4,7 +4,7 @@ the solution."""
 from __future__ import annotations
 
 import pytest
-from lab_support import assert_everything_passes, assert_nothing_passes
+from lab_support import assert_nothing_passes
 
 from labs.solutions.incident_response import GUIDE_PIPELINE, replay_spike
 
@@ -15,12 +15,6 @@ SLUG = "incident-response"
 
 def test_nothing_passes_on_a_fresh_start(lab_run):
     assert_nothing_passes(lab_run(SLUG))
-
-
-def test_the_solution_passes_every_check(lab_run):
-    run = lab_run(SLUG)
-    run.solve()
-    assert_everything_passes(run)
 
 
 def test_the_guides_pipeline_passes_every_key_id_as_one_argument(lab_run):
