@@ -5,7 +5,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 
 from kmsconsole.iam.callers import Caller
 from kmsconsole.iam.clock import move_clock
@@ -14,14 +13,6 @@ from kmsconsole.iam.provisioning import create_workspace
 from kmsconsole.kms.operations import find
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"costs-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    return provisioned
 
 
 def admin_of(provisioned, label="A"):

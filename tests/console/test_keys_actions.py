@@ -1,34 +1,16 @@
 """Key actions: enable, disable, schedule and cancel deletion, description, key policy."""
 
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from kmsconsole.audit.models import Event
-from kmsconsole.iam.callers import Caller
-from kmsconsole.iam.provisioning import create_workspace
 from kmsconsole.kms.models import Key
 from kmsconsole.kms.operations.lifecycle import create_key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"actions-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    return provisioned
-
-
-@pytest.fixture
-def root(learner):
-    account = learner.workspace.accounts.get(label="A")
-    return Caller(principal=account.principals.get(kind="Root"), region=learner.workspace.region)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import uuid
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from kmsconsole.iam.callers import Caller
@@ -13,20 +12,6 @@ from kmsconsole.kms.operations.aliases import create_alias
 from kmsconsole.kms.operations.lifecycle import create_key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"aliases-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    return provisioned
-
-
-@pytest.fixture
-def root(learner):
-    account = learner.workspace.accounts.get(label="A")
-    return Caller(principal=account.principals.get(kind="Root"), region=learner.workspace.region)
 
 
 def new_key(caller, **request):

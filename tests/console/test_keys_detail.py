@@ -6,7 +6,6 @@ import random
 import uuid
 
 import pytest
-from django.contrib.auth.models import User
 
 from kmsconsole.iam.callers import Caller
 from kmsconsole.iam.identity_policies import put_inline_policy
@@ -23,20 +22,6 @@ from kmsconsole.kms.operations.tags import tag_resource
 pytestmark = pytest.mark.django_db
 
 ALL_TABS = ("general", "policy", "cryptography", "tags", "rotation", "aliases", "grants", "events")
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"detail-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    return provisioned
-
-
-@pytest.fixture
-def root(learner):
-    account = learner.workspace.accounts.get(label="A")
-    return Caller(principal=account.principals.get(kind="Root"), region=learner.workspace.region)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import random
 import uuid
 
 import pytest
-from django.contrib.auth.models import User
 
 from kmsconsole.audit.models import Event
 from kmsconsole.console.views.keys_list import PAGE_SIZE
@@ -16,14 +15,6 @@ from kmsconsole.kms.operations.aliases import create_alias
 from kmsconsole.kms.operations.lifecycle import create_key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"keys-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    return provisioned
 
 
 def root_of(provisioned, label="A"):

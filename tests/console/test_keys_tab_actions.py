@@ -1,32 +1,14 @@
 """Actions on the key page's tabs: tags, rotation, aliases, grants, public key downloads."""
 
-import uuid
-
 import pytest
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
-from django.contrib.auth.models import User
 from django.test import Client
 
-from kmsconsole.iam.callers import Caller
-from kmsconsole.iam.provisioning import create_principal, create_workspace
+from kmsconsole.iam.provisioning import create_principal
 from kmsconsole.kms.models import Alias, Grant, Key
 from kmsconsole.kms.operations.lifecycle import create_key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"tabs-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    return provisioned
-
-
-@pytest.fixture
-def root(learner):
-    account = learner.workspace.accounts.get(label="A")
-    return Caller(principal=account.principals.get(kind="Root"), region=learner.workspace.region)
 
 
 @pytest.fixture

@@ -1,24 +1,14 @@
 """The create-key wizard: AWS's five steps, the generated policy, and creating the key."""
 
 import json
-import uuid
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
-from kmsconsole.iam.provisioning import create_principal, create_workspace
+from kmsconsole.iam.provisioning import create_principal
 from kmsconsole.kms.models import Alias, Key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"wizard-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    return provisioned
 
 
 @pytest.fixture

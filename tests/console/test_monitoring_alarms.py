@@ -5,7 +5,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from kmsconsole.iam.callers import Caller
@@ -21,15 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"mon-{uuid.uuid4().hex[:8]}", owner=user)
-    # One second past a 5-minute boundary, so a test's calls fall in one period.
-    now = provisioned.workspace.now()
-    move_clock(provisioned.workspace, period_start(now, 300) + timedelta(seconds=301) - now)
-    client.force_login(user)
-    provisioned.user = user
-    return provisioned
+def learner(learner):
+    """The shared learner, with the clock one second past a 5-minute boundary, so that a
+    test's calls fall in one period."""
+    now = learner.workspace.now()
+    move_clock(learner.workspace, period_start(now, 300) + timedelta(seconds=301) - now)
+    return learner
 
 
 def admin_of(provisioned, label="A"):

@@ -13,15 +13,6 @@ from kmsconsole.iam.provisioning import create_workspace
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"clock-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    provisioned.user = user
-    return provisioned
-
-
 def offset(workspace):
     return Workspace.objects.get(pk=workspace.pk).clock_offset
 

@@ -5,7 +5,6 @@ import json
 import uuid
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from kmsconsole.iam.callers import Caller
@@ -17,15 +16,6 @@ from kmsconsole.monitoring.models import Notification, NotificationKind
 from kmsconsole.monitoring.notifications import notify
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(client):
-    user = User.objects.create_user(f"learner-{uuid.uuid4().hex[:8]}", password="pw-for-tests-only")
-    provisioned = create_workspace(f"comp-{uuid.uuid4().hex[:8]}", owner=user)
-    client.force_login(user)
-    provisioned.user = user
-    return provisioned
 
 
 def admin_of(provisioned, label="A"):
